@@ -1,0 +1,227 @@
+//! Parsing of the helper attributes `#[handle]`, `#[every]` and `#[init]`.
+
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::parse::ParseStream;
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, LitInt, LitStr, Meta, Token};
+
+use crate::errors::Errors;
+use crate::suggest::closest;
+
+/// What an attribute makes of a method.
+pub enum Role {
+    /// `#[handle("type")]` or `#[handle("type", no_reply)]`.
+    Handle {
+        kind: LitStr,
+        no_reply: Option<Ident>,
+    },
+    /// `#[every(ms = N)]`.
+    Every { ms: u64 },
+    /// `#[init]`.
+    Init,
+}
+
+/// One role attribute and where it was written.
+pub struct RoleAttr {
+    pub role: Role,
+    pub span: Span,
+}
+
+const ATTRIBUTES: &[&str] = &["handle", "every", "init"];
+const ATTRIBUTE_SYNONYMS: &[(&str, &str)] = &[
+    ("handler", "handle"),
+    ("handles", "handle"),
+    ("on", "handle"),
+    ("message", "handle"),
+    ("msg", "handle"),
+    ("route", "handle"),
+    ("periodic", "every"),
+    ("interval", "every"),
+    ("tick", "every"),
+    ("timer", "every"),
+    ("repeat", "every"),
+    ("on_init", "init"),
+    ("setup", "init"),
+    ("start", "init"),
+];
+/// Attributes Rust itself (or a common tool) defines; never "misspelt".
+const BUILTIN: &[&str] = &[
+    "allow",
+    "warn",
+    "deny",
+    "forbid",
+    "expect",
+    "doc",
+    "cfg",
+    "cfg_attr",
+    "inline",
+    "cold",
+    "must_use",
+    "deprecated",
+    "track_caller",
+    "rustfmt",
+    "clippy",
+    "test",
+    "ignore",
+    "should_panic",
+    "no_mangle",
+    "export_name",
+    "link_section",
+    "target_feature",
+    "optimize",
+    "diagnostic",
+];
+
+/// Takes the role attributes off `attrs` and parses them. Attributes that
+/// look like misspelt role attributes are taken off too and reported with a
+/// suggestion; every other attribute is left for the compiler.
+pub fn take_roles(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Vec<RoleAttr> {
+    let mut roles = Vec::new();
+    attrs.retain(|attr| {
+        let Some(name) = attr.path().get_ident().map(|ident| ident.unraw().to_string()) else {
+            return true;
+        };
+        let parsed = match name.as_str() {
+            "handle" => parse_handle(attr),
+            "every" => parse_every(attr),
+            "init" => parse_init(attr),
+            _ if BUILTIN.contains(&name.as_str()) => return true,
+            _ => match closest(&name, ATTRIBUTES, ATTRIBUTE_SYNONYMS) {
+                Some(meant) => {
+                    errors.at(
+                        attr.path(),
+                        format_args!(
+                            "unknown attribute `#[{name}]`; did you mean `#[{meant}]`?\n\
+                             help: a `#[maelstrom_node]` impl knows {}",
+                            usage_list()
+                        ),
+                    );
+                    return false;
+                }
+                None => return true,
+            },
+        };
+        match parsed {
+            Ok(role) => roles.push(RoleAttr {
+                role,
+                span: attr.span(),
+            }),
+            Err(err) => errors.push(err),
+        }
+        false
+    });
+    roles
+}
+
+fn usage_list() -> &'static str {
+    "`#[handle(\"type\")]`, `#[every(ms = 100)]` and `#[init]`"
+}
+
+fn parse_handle(attr: &Attribute) -> syn::Result<Role> {
+    let Meta::List(list) = &attr.meta else {
+        return Err(syn::Error::new_spanned(
+            attr,
+            "`#[handle]` needs the message type it handles, as a string: `#[handle(\"echo\")]`",
+        ));
+    };
+    list.parse_args_with(|input: ParseStream| {
+        let kind = if input.peek(LitStr) {
+            input.parse::<LitStr>()?
+        } else if input.is_empty() {
+            return Err(syn::Error::new_spanned(
+                list,
+                "`#[handle]` needs the message type it handles, as a string: `#[handle(\"echo\")]`",
+            ));
+        } else {
+            let found = input.fork().call(Ident::parse_any).ok();
+            let hint = found.map_or_else(
+                || "`#[handle(\"echo\")]`".to_owned(),
+                |ident| format!("`#[handle(\"{}\")]`", ident.unraw()),
+            );
+            return Err(input.error(format_args!(
+                "expected the message type as a string literal, as in {hint}"
+            )));
+        };
+        let mut no_reply = None;
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let option = input.call(Ident::parse_any)?;
+            if option == "no_reply" {
+                no_reply = Some(option);
+            } else {
+                let hint = closest(&option.to_string(), &["no_reply"], &[("noreply", "no_reply")])
+                    .map(|meant| format!("; did you mean `{meant}`?"))
+                    .unwrap_or_default();
+                return Err(syn::Error::new(
+                    option.span(),
+                    format_args!(
+                        "unknown option `{option}` of `#[handle]`{hint}\n\
+                         help: the only option is `no_reply`: `#[handle(\"gossip\", no_reply)]`"
+                    ),
+                ));
+            }
+        }
+        Ok(Role::Handle { kind, no_reply })
+    })
+}
+
+fn parse_every(attr: &Attribute) -> syn::Result<Role> {
+    const USAGE: &str = "expected a positive period in milliseconds: `#[every(ms = 100)]`";
+    let Meta::List(list) = &attr.meta else {
+        return Err(syn::Error::new_spanned(attr, USAGE));
+    };
+    list.parse_args_with(|input: ParseStream| {
+        if input.is_empty() {
+            return Err(syn::Error::new_spanned(list, USAGE));
+        }
+        if input.peek(LitInt) {
+            let lit: LitInt = input.parse()?;
+            return Err(syn::Error::new(
+                lit.span(),
+                format_args!("name the unit: `#[every(ms = {})]`", lit.base10_digits()),
+            ));
+        }
+        let key = input.call(Ident::parse_any)?;
+        if key != "ms" {
+            let hint = closest(
+                &key.to_string(),
+                &["ms"],
+                &[("millis", "ms"), ("milliseconds", "ms"), ("period", "ms"), ("interval", "ms")],
+            )
+            .map(|meant| format!("; did you mean `{meant}`?"))
+            .unwrap_or_default();
+            return Err(syn::Error::new(
+                key.span(),
+                format_args!("unknown key `{key}`{hint}\nhelp: {USAGE}"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        if !input.peek(LitInt) {
+            let found: proc_macro2::TokenStream = input.parse()?;
+            return Err(syn::Error::new_spanned(found, USAGE));
+        }
+        let lit: LitInt = input.parse()?;
+        match lit.base10_parse::<u64>() {
+            Ok(0) => Err(syn::Error::new(
+                lit.span(),
+                "the period must be at least 1 ms: `#[every(ms = 100)]`",
+            )),
+            Ok(ms) => Ok(Role::Every { ms }),
+            Err(_) => Err(syn::Error::new(lit.span(), USAGE)),
+        }
+    })
+}
+
+fn parse_init(attr: &Attribute) -> syn::Result<Role> {
+    match &attr.meta {
+        Meta::Path(_) => Ok(Role::Init),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "`#[init]` takes no arguments: write `#[init]`",
+        )),
+    }
+}

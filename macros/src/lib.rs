@@ -1,0 +1,120 @@
+//! The `#[maelstrom_node]` attribute of the `glomers` crate; see its docs.
+//!
+//! The expansion is a pipeline, one module a step: [`ast`] reads the impl
+//! block into a typed model (with [`attr`] for the helper attributes),
+//! [`valid`] checks every rule and records all errors at once, and
+//! [`expand`] generates the code.
+
+use proc_macro::TokenStream;
+use quote::quote;
+use syn::{Item, ItemStruct};
+
+mod ast;
+mod attr;
+mod errors;
+mod expand;
+mod suggest;
+mod valid;
+
+use errors::Errors;
+
+/// Turns a struct and its impl block into a Maelstrom node.
+///
+/// Put it on the struct and on the impl block whose methods carry
+/// `#[handle("type")]`, `#[every(ms = N)]` and `#[init]`. See the `glomers`
+/// crate documentation for the forms each accepts.
+#[proc_macro_attribute]
+pub fn maelstrom_node(args: TokenStream, input: TokenStream) -> TokenStream {
+    let args = proc_macro2::TokenStream::from(args);
+    let mut errors = Errors::default();
+    if !args.is_empty() {
+        errors.at(&args, "`#[maelstrom_node]` takes no arguments");
+    }
+    let output = match syn::parse::<Item>(input.clone()) {
+        Ok(Item::Struct(item)) => node_struct(item, &mut errors),
+        Ok(Item::Impl(item)) => node_impl(item, &mut errors),
+        Ok(other) => {
+            errors.at(
+                item_keyword(&other),
+                "`#[maelstrom_node]` goes on a struct and on its impl block\n\
+                 help: write the node's state as `struct MyNode { ... }`, and its handlers in `impl MyNode { ... }`",
+            );
+            proc_macro2::TokenStream::from(input)
+        }
+        Err(err) => {
+            errors.push(err);
+            proc_macro2::TokenStream::from(input)
+        }
+    };
+    let compile_errors = errors.to_compile_errors();
+    quote!(#output #compile_errors).into()
+}
+
+/// The struct as written, marked so the impl side can check it.
+fn node_struct(item: ItemStruct, errors: &mut Errors) -> proc_macro2::TokenStream {
+    if !item.generics.params.is_empty() {
+        errors.at(
+            &item.generics,
+            "a `#[maelstrom_node]` struct cannot be generic; keep the node's type concrete",
+        );
+        return quote!(#item);
+    }
+    let name = &item.ident;
+    quote! {
+        #item
+        impl ::glomers::__private::NodeStruct for #name {}
+    }
+}
+
+fn node_impl(item: syn::ItemImpl, errors: &mut Errors) -> proc_macro2::TokenStream {
+    let fallback = {
+        let mut plain = item.clone();
+        strip_helper_attributes(&mut plain);
+        quote!(#plain)
+    };
+    let Some(node) = ast::parse(item, errors) else {
+        return fallback;
+    };
+    valid::check(&node, errors);
+    if errors.is_empty() {
+        expand::node_impl(&node)
+    } else {
+        // Keep the user's code so that its own errors still show, without
+        // the helper attributes the compiler would not know.
+        let item = &node.item;
+        quote!(#item)
+    }
+}
+
+/// Takes the helper attributes off, for output when expansion is skipped.
+fn strip_helper_attributes(item: &mut syn::ItemImpl) {
+    let mut ignored = Errors::default();
+    for impl_item in &mut item.items {
+        if let syn::ImplItem::Fn(function) = impl_item {
+            attr::take_roles(&mut function.attrs, &mut ignored);
+        }
+    }
+}
+
+/// The tokens to point at when the attribute sits on the wrong kind of item.
+fn item_keyword(item: &Item) -> proc_macro2::TokenStream {
+    match item {
+        Item::Enum(item) => {
+            let token = &item.enum_token;
+            let ident = &item.ident;
+            quote!(#token #ident)
+        }
+        Item::Fn(item) => {
+            let sig = &item.sig;
+            let fn_token = &sig.fn_token;
+            let ident = &sig.ident;
+            quote!(#fn_token #ident)
+        }
+        Item::Trait(item) => {
+            let token = &item.trait_token;
+            let ident = &item.ident;
+            quote!(#token #ident)
+        }
+        other => quote!(#other),
+    }
+}

@@ -1,0 +1,302 @@
+//! Every rule a node must follow, each reported at the tokens that break it.
+
+use std::collections::HashMap;
+
+use proc_macro2::TokenTree;
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::{Ident, Type};
+
+use crate::ast::{Method, NodeImpl, Output, ParamKind, Receiver};
+use crate::attr::Role;
+use crate::errors::Errors;
+
+/// Body fields the runtime owns.
+const RESERVED: &[&str] = &["type", "msg_id", "in_reply_to"];
+
+/// Checks the whole node, recording every problem.
+pub fn check(node: &NodeImpl, errors: &mut Errors) {
+    let item = &node.item;
+    if let Some((_, trait_path, _)) = &item.trait_ {
+        errors.at(
+            trait_path,
+            "`#[maelstrom_node]` goes on the struct's own impl block (`impl Echo`), not on a trait impl",
+        );
+    }
+    if !item.generics.params.is_empty() {
+        errors.at(
+            &item.generics,
+            "a `#[maelstrom_node]` impl cannot be generic; keep the node's type concrete",
+        );
+    }
+    check_types_are_unique(node, errors);
+    check_single_init(node, errors);
+    for method in &node.methods {
+        check_method(method, errors);
+    }
+}
+
+fn check_types_are_unique(node: &NodeImpl, errors: &mut Errors) {
+    let mut by_type: HashMap<String, &Method> = HashMap::new();
+    let mut by_variant: HashMap<String, &syn::LitStr> = HashMap::new();
+    for method in &node.methods {
+        let Some(kind) = method.handled() else {
+            continue;
+        };
+        let value = kind.value();
+        if value.is_empty() {
+            errors.at(kind, "the message type cannot be empty: `#[handle(\"echo\")]`");
+            continue;
+        }
+        if value == "init" {
+            errors.at(
+                kind,
+                "`init` is handled by the runtime (it records the node ids and answers `init_ok`)\n\
+                 help: to run code after it, mark a method `#[init]`",
+            );
+            continue;
+        }
+        if let Some(first) = by_type.get(&value) {
+            errors.at(
+                kind,
+                format_args!(
+                    "message type `{value}` is handled twice: here and by `{}`\n\
+                     help: each message type has one handler; remove or rename one of them",
+                    first.ident
+                ),
+            );
+            continue;
+        }
+        by_type.insert(value.clone(), method);
+        match variant_name(&value) {
+            None => errors.at(
+                kind,
+                format_args!(
+                    "message type `{value}` cannot name a variant of the generated message enum\n\
+                     help: use letters, digits, `_` and `-`, starting with a letter"
+                ),
+            ),
+            Some(variant) => {
+                if let Some(other) = by_variant.insert(variant.to_string(), kind) {
+                    errors.at(
+                        kind,
+                        format_args!(
+                            "message types `{}` and `{value}` both become the enum variant `{variant}`",
+                            other.value()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn check_single_init(node: &NodeImpl, errors: &mut Errors) {
+    let mut inits = node
+        .methods
+        .iter()
+        .filter(|method| matches!(method.role(), Some(Role::Init)));
+    if let Some(first) = inits.next() {
+        for extra in inits {
+            errors.at(
+                &extra.ident,
+                format_args!("only one method can be `#[init]`; `{}` is already", first.ident),
+            );
+        }
+    }
+}
+
+fn check_method(method: &Method, errors: &mut Errors) {
+    if method.roles.len() > 1 {
+        for role in &method.roles[1..] {
+            errors.at_span(
+                role.span,
+                "a method takes one of `#[handle]`, `#[every]` and `#[init]`, once",
+            );
+        }
+        return;
+    }
+    let Some(role) = method.role() else {
+        return;
+    };
+    let what = match role {
+        Role::Handle { .. } => "a handler",
+        Role::Every { .. } => "an `#[every]` method",
+        Role::Init => "the `#[init]` method",
+    };
+    if let Some(span) = method.generics {
+        errors.at_span(span, format_args!("{what} cannot have generic parameters"));
+    }
+    check_receiver(method, what, errors);
+    check_params(method, role, what, errors);
+    if let Role::Handle {
+        no_reply: Some(no_reply),
+        ..
+    } = role
+    {
+        if let Output::Result(ty) | Output::Value(ty) = &method.output {
+            errors.at(
+                ty,
+                format_args!(
+                    "`{no_reply}` handlers send no reply, so they return nothing\n\
+                     help: remove the return type, or drop `no_reply` to send this as the reply"
+                ),
+            );
+        }
+    }
+}
+
+fn check_receiver(method: &Method, what: &str, errors: &mut Errors) {
+    match (&method.receiver, method.asyncness) {
+        (Receiver::ByValue(span), _) => errors.at_span(
+            *span,
+            format_args!(
+                "{what} cannot take `self` by value: the runtime keeps the node's state\n\
+                 help: take `&mut self` (or `&self`)"
+            ),
+        ),
+        (Receiver::Typed(span), _) => errors.at_span(
+            *span,
+            format_args!("{what} takes `&mut self` or `&self`, not a typed `self`"),
+        ),
+        (Receiver::Shared | Receiver::Exclusive, Some(span)) => errors.at_span(
+            span,
+            format_args!(
+                "an async method cannot take `self`: a borrow of the state would be held across `.await`\n\
+                 help: take `mut node: Node<Self>` instead of `self`, and reach the state with `node.with(|state| ...)`"
+            ),
+        ),
+        _ => {}
+    }
+}
+
+fn check_params(method: &Method, role: &Role, what: &str, errors: &mut Errors) {
+    let mut seen_ctx = false;
+    let mut seen_src = false;
+    let mut seen_node = false;
+    for param in &method.params {
+        let span = param.span;
+        match &param.kind {
+            ParamKind::Ctx { .. } => {
+                if std::mem::replace(&mut seen_ctx, true) {
+                    errors.at_span(span, "the context is already a parameter; take it once");
+                }
+            }
+            ParamKind::CtxMut => errors.at_span(
+                span,
+                "take the context as `ctx: &Ctx` (or `ctx: Ctx`); it needs no `&mut`",
+            ),
+            ParamKind::Src => {
+                if !matches!(role, Role::Handle { .. }) {
+                    errors.at_span(
+                        span,
+                        format_args!("{what} runs with no message, so there is no `Src` to take"),
+                    );
+                } else if std::mem::replace(&mut seen_src, true) {
+                    errors.at_span(span, "the sender is already a parameter; take it once");
+                }
+            }
+            ParamKind::Node => {
+                if method.asyncness.is_none() {
+                    errors.at_span(
+                        span,
+                        format_args!(
+                            "`Node<Self>` is for async methods; {what} that is not async takes `&mut self`"
+                        ),
+                    );
+                } else if std::mem::replace(&mut seen_node, true) {
+                    errors.at_span(span, "the node handle is already a parameter; take it once");
+                }
+            }
+            ParamKind::Field { name, ty } => {
+                if !matches!(role, Role::Handle { .. }) {
+                    errors.at_span(
+                        span,
+                        format_args!(
+                            "{what} runs with no message, so it has no body fields\n\
+                             help: it can take `&mut self` (or `node: Node<Self>` when async) and `ctx: &Ctx`"
+                        ),
+                    );
+                    continue;
+                }
+                check_field(name.as_ref(), ty, span, errors);
+            }
+        }
+    }
+}
+
+fn check_field(name: Option<&Ident>, ty: &Type, span: proc_macro2::Span, errors: &mut Errors) {
+    let Some(name) = name else {
+        errors.at_span(
+            span,
+            "a body field parameter must be a plain name: the name is the field's JSON key",
+        );
+        return;
+    };
+    let key = name.unraw().to_string();
+    if RESERVED.contains(&key.as_str()) {
+        errors.at(
+            name,
+            format_args!(
+                "`{key}` is set by the runtime, not a body field a handler can take\n\
+                 help: remove this parameter; the runtime reads `type`, `msg_id` and `in_reply_to` itself"
+            ),
+        );
+    }
+    if let Type::Reference(reference) = ty {
+        errors.at(
+            reference,
+            format_args!(
+                "body fields are parsed into owned values, so `{key}` cannot be a reference\n\
+                 help: take an owned type, such as `String` for `&str` or `Vec<T>` for `&[T]`"
+            ),
+        );
+    } else if mentions_self(ty.to_token_stream()) {
+        errors.at(
+            ty,
+            "a body field's type cannot mention `Self`: it is also a field of the generated message enum\n\
+             help: write the type by its name",
+        );
+    }
+}
+
+fn mentions_self(tokens: proc_macro2::TokenStream) -> bool {
+    tokens.into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => ident == "Self",
+        TokenTree::Group(group) => mentions_self(group.stream()),
+        _ => false,
+    })
+}
+
+/// The CamelCase variant name for a message type (`read_ok` → `ReadOk`).
+pub fn variant_name(kind: &str) -> Option<Ident> {
+    let mut name = String::new();
+    for part in kind.split(['_', '-']).filter(|part| !part.is_empty()) {
+        let mut chars = part.chars();
+        let first = chars.next()?;
+        name.extend(first.to_uppercase());
+        name.push_str(chars.as_str());
+    }
+    let starts_well = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    let all_plain = name.chars().all(|c| c.is_ascii_alphanumeric());
+    (starts_well && all_plain)
+        .then(|| syn::parse_str::<Ident>(&name).ok())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::variant_name;
+
+    #[test]
+    fn variant_names_are_camel_case() {
+        let name = |kind| variant_name(kind).map(|ident| ident.to_string());
+        assert_eq!(name("echo").as_deref(), Some("Echo"));
+        assert_eq!(name("read_ok").as_deref(), Some("ReadOk"));
+        assert_eq!(name("commit-offsets").as_deref(), Some("CommitOffsets"));
+        assert_eq!(name("txn").as_deref(), Some("Txn"));
+        assert_eq!(name("2pc"), None);
+        assert_eq!(name("a b"), None);
+        assert_eq!(name("é"), None);
+    }
+}

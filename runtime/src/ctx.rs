@@ -1,0 +1,315 @@
+//! [`Ctx`]: the node's handle on the runtime (identity, sending, RPC, time,
+//! randomness, spawning).
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use smol::channel::{self, Sender};
+use smol::LocalExecutor;
+
+use crate::env::{Clock, Env};
+use crate::kv::Kv;
+use crate::message::{parse_reply, Body, Outgoing};
+use crate::Error;
+
+/// How long [`Ctx::rpc`] waits for a reply unless told otherwise.
+pub const DEFAULT_RPC_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The runtime, as seen from a handler: who this node is, and how it sends
+/// messages, calls peers and services, reads the clock and spawns tasks.
+///
+/// `Ctx` is a cheap, clonable handle (an `Rc`); clone it into a task that
+/// outlives the handler.
+///
+/// ```no_run
+/// use glomers::prelude::*;
+///
+/// # #[derive(Serialize)] struct Gossip { values: Vec<u64> }
+/// fn fan_out(ctx: &Ctx, values: Vec<u64>) {
+///     for peer in ctx.peers() {
+///         ctx.send(peer, &Gossip { values: values.clone() });
+///     }
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Ctx {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    node_id: OnceCell<String>,
+    node_ids: OnceCell<Vec<String>>,
+    next_msg_id: Cell<u64>,
+    pending: RefCell<HashMap<u64, Sender<Box<RawValue>>>>,
+    rpc_timeout: Cell<Duration>,
+    outgoing: Sender<String>,
+    clock: Rc<dyn Clock>,
+    rng: RefCell<fastrand::Rng>,
+    executor: Rc<LocalExecutor<'static>>,
+}
+
+impl Ctx {
+    pub(crate) fn new(env: &Env, executor: Rc<LocalExecutor<'static>>) -> Self {
+        Ctx {
+            inner: Rc::new(Inner {
+                node_id: OnceCell::new(),
+                node_ids: OnceCell::new(),
+                next_msg_id: Cell::new(1),
+                pending: RefCell::new(HashMap::new()),
+                rpc_timeout: Cell::new(DEFAULT_RPC_TIMEOUT),
+                outgoing: env.transport.outgoing.clone(),
+                clock: env.clock.clone(),
+                rng: RefCell::new(fastrand::Rng::with_seed(env.seed)),
+                executor,
+            }),
+        }
+    }
+
+    /// Records the identity `init` gave; `false` if it was already set.
+    pub(crate) fn initialise(&self, node_id: String, node_ids: Vec<String>) -> bool {
+        self.inner.node_id.set(node_id).is_ok() && self.inner.node_ids.set(node_ids).is_ok()
+    }
+
+    /// Whether `init` has been handled.
+    pub fn is_initialised(&self) -> bool {
+        self.inner.node_id.get().is_some()
+    }
+
+    /// This node's id, such as `"n1"` (empty before `init`).
+    pub fn node_id(&self) -> &str {
+        self.inner.node_id.get().map_or("", String::as_str)
+    }
+
+    /// Every node's id, this one included, in the order `init` gave them
+    /// (the same order on every node; empty before `init`).
+    pub fn node_ids(&self) -> &[String] {
+        self.inner.node_ids.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// The other nodes' ids.
+    pub fn peers(&self) -> impl Iterator<Item = &str> {
+        let me = self.node_id();
+        self.node_ids()
+            .iter()
+            .map(String::as_str)
+            .filter(move |id| *id != me)
+    }
+
+    /// Sends `message` to `dest` without expecting a reply.
+    ///
+    /// `message` must serialize as a JSON object with a `type` field, such
+    /// as a variant of the message enum `#[maelstrom_node]` generates. One
+    /// that does not is reported on stderr and not sent.
+    pub fn send<M: Serialize + ?Sized>(&self, dest: &str, message: &M) {
+        let body = Body {
+            kind: None,
+            msg_id: None,
+            in_reply_to: None,
+            fields: message,
+        };
+        if let Err(err) = self.write(dest, &body) {
+            eprintln!("glomers: not sending to {dest}: the message is not a JSON object: {err}");
+        }
+    }
+
+    /// Sends `message` to `dest` and waits up to the RPC timeout (see
+    /// [`Ctx::set_rpc_timeout`]) for the reply, parsed as `R`.
+    ///
+    /// The message leaves at once, when `rpc` is called; awaiting only waits
+    /// for the answer, and the node serves other messages meanwhile. An
+    /// `error` reply becomes `Err` with its code; no reply in time becomes
+    /// error 0 (timeout, indefinite). Use [`Ack`](crate::Ack) for `R` when
+    /// the reply carries nothing of interest.
+    ///
+    /// ```no_run
+    /// # use glomers::prelude::*;
+    /// # #[derive(Serialize)] #[serde(tag = "type", rename = "read")] struct Read;
+    /// # #[derive(Deserialize)] struct ReadOk { messages: Vec<u64> }
+    /// async fn pull(ctx: Ctx, peer: String) -> Result<Vec<u64>, Error> {
+    ///     let reply: ReadOk = ctx.rpc(&peer, &Read).await?;
+    ///     Ok(reply.messages)
+    /// }
+    /// ```
+    pub fn rpc<R, M>(&self, dest: &str, message: &M) -> RpcReply<R>
+    where
+        R: DeserializeOwned,
+        M: Serialize + ?Sized,
+    {
+        self.rpc_with_timeout(dest, message, self.inner.rpc_timeout.get())
+    }
+
+    /// [`Ctx::rpc`] with its own timeout.
+    pub fn rpc_with_timeout<R, M>(
+        &self,
+        dest: &str,
+        message: &M,
+        timeout: Duration,
+    ) -> RpcReply<R>
+    where
+        R: DeserializeOwned,
+        M: Serialize + ?Sized,
+    {
+        let msg_id = self.next_msg_id();
+        let body = Body {
+            kind: None,
+            msg_id: Some(msg_id),
+            in_reply_to: None,
+            fields: message,
+        };
+        let sent = self.write(dest, &body).map(|()| {
+            let (tx, rx) = channel::bounded(1);
+            self.inner.pending.borrow_mut().insert(msg_id, tx);
+            let guard = PendingReply {
+                ctx: self.clone(),
+                msg_id,
+            };
+            (guard, rx)
+        });
+        let sleep = self.inner.clock.sleep(timeout);
+        let dest = dest.to_owned();
+        let reply = async move {
+            let (_guard, rx) = sent.map_err(|err| {
+                Error::malformed_request(format!(
+                    "the request to {dest} was not sent: it is not a JSON object: {err}"
+                ))
+            })?;
+            let reply = smol::future::or(async { rx.recv().await.ok() }, async {
+                sleep.await;
+                None
+            })
+            .await;
+            reply.ok_or_else(|| {
+                Error::timeout(format!(
+                    "no reply from {dest} to msg {msg_id} within {timeout:?}"
+                ))
+            })
+        };
+        RpcReply {
+            body: Box::pin(reply),
+            reply: PhantomData,
+        }
+    }
+
+    /// Sets the timeout of [`Ctx::rpc`] (and so of the KV clients); the
+    /// default is [`DEFAULT_RPC_TIMEOUT`].
+    pub fn set_rpc_timeout(&self, timeout: Duration) {
+        self.inner.rpc_timeout.set(timeout);
+    }
+
+    /// A client for Maelstrom's linearizable key-value service `lin-kv`.
+    pub fn lin_kv(&self) -> Kv {
+        self.kv("lin-kv")
+    }
+
+    /// A client for the sequentially consistent `seq-kv` service.
+    pub fn seq_kv(&self) -> Kv {
+        self.kv("seq-kv")
+    }
+
+    /// A client for the last-write-wins `lww-kv` service.
+    pub fn lww_kv(&self) -> Kv {
+        self.kv("lww-kv")
+    }
+
+    /// A client for the key-value service with node id `service`.
+    pub fn kv(&self, service: &str) -> Kv {
+        Kv::new(self.clone(), service)
+    }
+
+    /// The time from the node's clock, as a duration since the Unix epoch.
+    pub fn now(&self) -> Duration {
+        self.inner.clock.now()
+    }
+
+    /// A future that completes after `duration` on the node's clock.
+    pub fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
+        self.inner.clock.sleep(duration)
+    }
+
+    /// A random number from the node's generator (seeded by its [`Env`]).
+    pub fn random_u64(&self) -> u64 {
+        self.inner.rng.borrow_mut().u64(..)
+    }
+
+    /// A random number in `0..bound`; `bound` must not be zero.
+    pub fn random_below(&self, bound: u64) -> u64 {
+        self.inner.rng.borrow_mut().u64(..bound)
+    }
+
+    /// Runs `future` on the node's executor, beside the handlers; it is
+    /// dropped when the node stops.
+    pub fn spawn(&self, future: impl Future<Output = ()> + 'static) {
+        self.inner.executor.spawn(future).detach();
+    }
+
+    /// Delivers a reply to the RPC waiting for it; `false` if none is.
+    pub(crate) fn complete(&self, in_reply_to: u64, body: &RawValue) -> bool {
+        let waiting = self.inner.pending.borrow_mut().remove(&in_reply_to);
+        match waiting {
+            Some(tx) => tx.try_send(body.to_owned()).is_ok(),
+            None => false,
+        }
+    }
+
+    fn next_msg_id(&self) -> u64 {
+        let id = self.inner.next_msg_id.get();
+        self.inner.next_msg_id.set(id + 1);
+        id
+    }
+
+    /// Serializes one message from this node to `dest` and queues it.
+    pub(crate) fn write<T: Serialize + ?Sized>(
+        &self,
+        dest: &str,
+        body: &Body<'_, T>,
+    ) -> Result<(), serde_json::Error> {
+        let line = serde_json::to_string(&Outgoing {
+            src: self.node_id(),
+            dest,
+            body,
+        })?;
+        // The writer only goes away when the process is ending.
+        let _ = self.inner.outgoing.try_send(line);
+        Ok(())
+    }
+}
+
+/// The reply of [`Ctx::rpc`], parsed as `R` when it arrives.
+#[must_use = "the request is sent already; awaiting the reply is what is left"]
+pub struct RpcReply<R> {
+    body: Pin<Box<dyn Future<Output = Result<Box<RawValue>, Error>>>>,
+    reply: PhantomData<fn() -> R>,
+}
+
+impl<R: DeserializeOwned> Future for RpcReply<R> {
+    type Output = Result<R, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.body
+            .as_mut()
+            .poll(cx)
+            .map(|body| body.and_then(|body| parse_reply(&body)))
+    }
+}
+
+/// Removes an RPC's entry from the pending table when its future completes
+/// or is dropped, so that a late reply is reported rather than kept.
+struct PendingReply {
+    ctx: Ctx,
+    msg_id: u64,
+}
+
+impl Drop for PendingReply {
+    fn drop(&mut self) {
+        self.ctx.inner.pending.borrow_mut().remove(&self.msg_id);
+    }
+}

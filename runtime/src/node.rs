@@ -1,0 +1,142 @@
+//! The node's state and the contract between generated code and the runtime.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::{Ctx, Request, Responder};
+
+/// The node's state, owned by the runtime.
+pub type Shared<S> = Rc<RefCell<S>>;
+
+/// A future the runtime drives on the node's executor.
+pub type LocalFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// An `async` handler's access to the node's state.
+///
+/// # The ownership model
+///
+/// The runtime owns the node's state and runs everything on one thread.
+/// Synchronous handlers and `every` methods take `&mut self` and run to the
+/// end before anything else runs, so they never meet each other.
+///
+/// An `async` handler may wait (on an RPC, a timer) while other messages are
+/// served, so it cannot hold `&mut self`. It takes a `Node<Self>` instead and
+/// reaches the state only inside [`Node::with`], whose closure cannot
+/// `.await`: no borrow of the state can be held across an `.await`, and the
+/// compiler checks it. `with` takes `&mut self` and `Node` is not `Clone`,
+/// so calls cannot nest either.
+///
+/// ```
+/// use glomers::prelude::*;
+///
+/// #[maelstrom_node]
+/// #[derive(Default)]
+/// struct Cache {
+///     hits: u64,
+/// }
+///
+/// #[maelstrom_node]
+/// impl Cache {
+///     #[handle("get")]
+///     async fn get(mut node: Node<Self>, ctx: Ctx, key: String) -> Result<ReadOk, Error> {
+///         let value: u64 = ctx.lin_kv().read(&key).await?; // other messages are served meanwhile
+///         node.with(|cache| cache.hits += 1);
+///         Ok(ReadOk { value })
+///     }
+/// }
+///
+/// #[derive(Serialize)]
+/// struct ReadOk {
+///     value: u64,
+/// }
+/// ```
+pub struct Node<S> {
+    state: Shared<S>,
+}
+
+impl<S> Node<S> {
+    /// A handle on `state`; generated code makes one per async invocation.
+    #[doc(hidden)]
+    pub fn __new(state: &Shared<S>) -> Self {
+        Node {
+            state: state.clone(),
+        }
+    }
+
+    /// Runs `f` with the node's state and returns what it returns.
+    pub fn with<R>(&mut self, f: impl FnOnce(&mut S) -> R) -> R {
+        f(&mut self.state.borrow_mut())
+    }
+}
+
+impl<S> fmt::Debug for Node<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Node { .. }")
+    }
+}
+
+/// The sender of the message being handled; take `src: Src` in a handler to
+/// learn who asked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Src(pub String);
+
+impl Deref for Src {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Src {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<Src> for String {
+    fn from(src: Src) -> String {
+        src.0
+    }
+}
+
+/// A method that runs on a timer, from `#[every(ms = N)]`.
+pub struct Periodic<S> {
+    /// Time between two runs; the first run comes one period after `init`.
+    pub period: Duration,
+    /// Runs the method once; an `async` method gives the future to await
+    /// before the next run is scheduled.
+    pub run: fn(&Shared<S>, &Ctx) -> Option<LocalFuture>,
+}
+
+/// What `#[maelstrom_node]` implements for a node: the message types it
+/// handles, how to dispatch one, its periodic methods and its init hook.
+///
+/// Write it by hand only to go without the macro.
+pub trait Handlers: Sized + 'static {
+    /// The message types with a handler.
+    const TYPES: &'static [&'static str];
+
+    /// Parses `request`'s body and runs its handler, which answers through
+    /// the responder. A body that does not parse is returned as `Err`; the
+    /// runtime answers it with error 12.
+    fn dispatch(state: &Shared<Self>, ctx: &Ctx, request: Request<'_>)
+        -> Result<(), serde_json::Error>;
+
+    /// The node's periodic methods.
+    fn periodic() -> Vec<Periodic<Self>> {
+        Vec::new()
+    }
+
+    /// Runs after the runtime has taken `init`'s ids; must answer `init`
+    /// (with `init_ok`, or an error) through `responder`.
+    fn on_init(state: &Shared<Self>, ctx: &Ctx, responder: Responder) {
+        let _ = state;
+        responder.ok(ctx, &());
+    }
+}

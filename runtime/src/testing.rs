@@ -1,0 +1,159 @@
+//! Drive a node in-process, message by message, for tests.
+//!
+//! ```
+//! use glomers::prelude::*;
+//! use glomers::testing::TestNode;
+//! use serde_json::json;
+//!
+//! #[maelstrom_node]
+//! struct Echo;
+//!
+//! #[maelstrom_node]
+//! impl Echo {
+//!     #[handle("echo")]
+//!     fn echo(&mut self, echo: Value) -> EchoOk {
+//!         EchoOk { echo }
+//!     }
+//! }
+//!
+//! #[derive(Serialize)]
+//! struct EchoOk {
+//!     echo: Value,
+//! }
+//!
+//! let node = TestNode::start(|| Echo);
+//! node.init("n1", &["n1"]);
+//! let reply = node.request("c1", json!({"type": "echo", "msg_id": 7, "echo": "hi"}));
+//! assert_eq!(reply["body"], json!({"type": "echo_ok", "in_reply_to": 7, "echo": "hi"}));
+//! ```
+
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use smol::channel::Sender;
+
+use crate::env::{Env, Remote, Transport};
+use crate::node::Handlers;
+
+/// How long [`TestNode::recv`] waits before it fails the test.
+pub const RECV_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A node running on its own thread behind an in-memory transport, with the
+/// system clock.
+#[derive(Debug)]
+pub struct TestNode {
+    remote: Remote,
+    node_id: String,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestNode {
+    /// Starts the node that `make` builds (on the node's thread, so the node
+    /// need not be `Send`).
+    pub fn start<S, F>(make: F) -> Self
+    where
+        S: Handlers,
+        F: FnOnce() -> S + Send + 'static,
+    {
+        Self::start_seeded(make, fastrand::u64(..))
+    }
+
+    /// [`TestNode::start`] with a fixed random seed.
+    pub fn start_seeded<S, F>(make: F, seed: u64) -> Self
+    where
+        S: Handlers,
+        F: FnOnce() -> S + Send + 'static,
+    {
+        let (transport, remote) = Transport::in_memory();
+        let thread = std::thread::spawn(move || {
+            let mut env = Env::new(transport);
+            env.seed = seed;
+            crate::run_with(make(), env);
+        });
+        TestNode {
+            remote,
+            node_id: String::new(),
+            thread: Some(thread),
+        }
+    }
+
+    /// Sends `init` and checks that the node answers `init_ok`.
+    pub fn init(&mut self, node_id: &str, node_ids: &[&str]) -> &mut Self {
+        self.node_id = node_id.to_owned();
+        let reply = self.request(
+            "c0",
+            json!({"type": "init", "msg_id": 0, "node_id": node_id, "node_ids": node_ids}),
+        );
+        assert_eq!(
+            reply["body"]["type"], "init_ok",
+            "the node did not accept init: {reply}"
+        );
+        self
+    }
+
+    /// Writes a raw line to the node.
+    pub fn send_line(&self, line: &str) {
+        self.sender()
+            .send_blocking(line.to_owned())
+            .expect("the node has stopped reading");
+    }
+
+    /// Sends `body` from `src` to the node.
+    pub fn send(&self, src: &str, body: Value) {
+        let message = json!({"src": src, "dest": self.node_id, "body": body});
+        self.send_line(&message.to_string());
+    }
+
+    /// Sends `body` from `src` and returns the next message the node writes.
+    pub fn request(&self, src: &str, body: Value) -> Value {
+        self.send(src, body);
+        self.recv()
+    }
+
+    /// The next message the node writes; fails the test after
+    /// [`RECV_TIMEOUT`].
+    pub fn recv(&self) -> Value {
+        self.recv_within(RECV_TIMEOUT)
+            .unwrap_or_else(|| panic!("the node wrote nothing within {RECV_TIMEOUT:?}"))
+    }
+
+    /// The next message the node writes within `timeout`, if any.
+    pub fn recv_within(&self, timeout: Duration) -> Option<Value> {
+        let line = smol::block_on(smol::future::or(
+            async { self.remote.from_node.recv().await.ok() },
+            async {
+                smol::Timer::after(timeout).await;
+                None
+            },
+        ))?;
+        Some(serde_json::from_str(&line).unwrap_or_else(|err| {
+            panic!("the node wrote a line that is not JSON ({err}): {line}")
+        }))
+    }
+
+    /// Closes the node's input, waits for it to stop, and returns whatever
+    /// it wrote that was not yet read.
+    pub fn close(mut self) -> Vec<Value> {
+        self.remote.to_node.close();
+        if let Some(thread) = self.thread.take() {
+            thread.join().expect("the node panicked");
+        }
+        std::iter::from_fn(|| self.remote.from_node.try_recv().ok())
+            .map(|line| serde_json::from_str(&line).expect("the node wrote a line that is not JSON"))
+            .collect()
+    }
+
+    fn sender(&self) -> &Sender<String> {
+        &self.remote.to_node
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.remote.to_node.close();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Holds the trybuild suite of `#[maelstrom_node]` in `tests/`.
