@@ -1,1 +1,4 @@
-//! Challenge helpers.
+//! Algorithm pieces of the Gossip Glomers nodes in `src/bin/`, kept apart
+//! from message handling so that each is unit-tested on its own.
+
+pub mod snowflake;
