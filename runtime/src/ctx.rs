@@ -132,10 +132,10 @@ impl Ctx {
     ///
     /// ```no_run
     /// # use glomers::prelude::*;
-    /// # #[derive(Serialize)] #[serde(tag = "type", rename = "read")] struct Read;
+    /// # #[derive(Serialize)] #[serde(tag = "type", rename = "read")] struct Read {}
     /// # #[derive(Deserialize)] struct ReadOk { messages: Vec<u64> }
     /// async fn pull(ctx: Ctx, peer: String) -> Result<Vec<u64>, Error> {
-    ///     let reply: ReadOk = ctx.rpc(&peer, &Read).await?;
+    ///     let reply: ReadOk = ctx.rpc(&peer, &Read {}).await?;
     ///     Ok(reply.messages)
     /// }
     /// ```

@@ -21,7 +21,7 @@
 //!     echo: Value,
 //! }
 //!
-//! let node = TestNode::start(|| Echo);
+//! let mut node = TestNode::start(|| Echo);
 //! node.init("n1", &["n1"]);
 //! let reply = node.request("c1", json!({"type": "echo", "msg_id": 7, "echo": "hi"}));
 //! assert_eq!(reply["body"], json!({"type": "echo_ok", "in_reply_to": 7, "echo": "hi"}));
