@@ -35,7 +35,9 @@ impl IdGenerator {
     /// `start_ms` (Unix milliseconds); `None` if the index needs more than
     /// [`NODE_BITS`] bits.
     pub fn new(node_index: usize, start_ms: u64) -> Option<Self> {
-        let node = u64::try_from(node_index).ok().filter(|n| *n < 1 << NODE_BITS)?;
+        let node = u64::try_from(node_index)
+            .ok()
+            .filter(|n| *n < 1 << NODE_BITS)?;
         Some(IdGenerator {
             node,
             last_ms: start_ms,
@@ -134,7 +136,9 @@ mod tests {
         let mut seen: HashSet<u64> = (0..100).map(|_| before.next(|| T0 + 5)).collect();
         // The new process starts in the very millisecond the old one ended.
         let mut after = IdGenerator::new(1, T0 + 5).unwrap();
-        let mut clock = [T0 + 5, T0 + 6].into_iter().chain(std::iter::repeat(T0 + 6));
+        let mut clock = [T0 + 5, T0 + 6]
+            .into_iter()
+            .chain(std::iter::repeat(T0 + 6));
         for _ in 0..100 {
             assert!(seen.insert(after.next(|| clock.next().unwrap())));
         }

@@ -60,7 +60,10 @@ fn bad_input_is_answered_or_logged_and_the_node_keeps_serving() {
     let early = node.recv();
     assert_eq!(early["body"]["code"], 11, "{early}");
 
-    node.send("c0", json!({"type": "init", "msg_id": 2, "node_id": "n1", "node_ids": ["n1"]}));
+    node.send(
+        "c0",
+        json!({"type": "init", "msg_id": 2, "node_id": "n1", "node_ids": ["n1"]}),
+    );
     assert_eq!(node.recv()["body"]["type"], "init_ok");
 
     node.send_line("this is not json");
@@ -75,22 +78,34 @@ fn bad_input_is_answered_or_logged_and_the_node_keeps_serving() {
     assert_eq!(unknown["body"]["type"], "error");
     assert_eq!(unknown["body"]["in_reply_to"], 3);
     assert_eq!(unknown["body"]["code"], 10);
-    assert!(unknown["body"]["text"].as_str().unwrap().contains("frobnicate"));
+    assert!(unknown["body"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("frobnicate"));
 
     node.send("c1", json!({"type": "echo", "msg_id": 4}));
     let missing = node.recv();
     assert_eq!(missing["body"]["code"], 12, "{missing}");
-    assert!(missing["body"]["text"].as_str().unwrap().contains("missing field `echo`"));
+    assert!(missing["body"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("missing field `echo`"));
 
     node.send("c1", json!({"msg_id": 5, "echo": 1}));
     let untyped = node.recv();
     assert_eq!(untyped["body"]["code"], 12, "{untyped}");
 
-    node.send("c0", json!({"type": "init", "msg_id": 6, "node_id": "n2", "node_ids": ["n2"]}));
+    node.send(
+        "c0",
+        json!({"type": "init", "msg_id": 6, "node_id": "n2", "node_ids": ["n2"]}),
+    );
     assert_eq!(node.recv()["body"]["code"], 14, "a second init is refused");
 
     // Still serving, still the same node.
-    node.send("c1", json!({"type": "echo", "msg_id": 7, "echo": "still here"}));
+    node.send(
+        "c1",
+        json!({"type": "echo", "msg_id": 7, "echo": "still here"}),
+    );
     let alive = node.recv();
     assert_eq!(
         alive,
@@ -107,6 +122,9 @@ fn bad_input_is_answered_or_logged_and_the_node_keeps_serving() {
         "\"type\": 5",
         "which no RPC is waiting for",
     ] {
-        assert!(stderr.contains(expected), "stderr lacks {expected:?}:\n{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "stderr lacks {expected:?}:\n{stderr}"
+        );
     }
 }

@@ -25,7 +25,9 @@ fn generate(node: &mut NodeProcess, count: u64) -> Vec<u64> {
             let body = &reply["body"];
             assert_eq!(body["type"], "generate_ok", "{reply}");
             assert!(answered.insert(body["in_reply_to"].as_u64().unwrap()));
-            body["id"].as_u64().unwrap_or_else(|| panic!("id is not an integer: {reply}"))
+            body["id"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("id is not an integer: {reply}"))
         })
         .collect();
     ids
@@ -67,7 +69,10 @@ fn a_restarted_node_issues_new_ids() {
     for _run in 0..3 {
         let mut node = NodeProcess::init(UNIQUE_IDS, "n2", &["n1", "n2"]);
         for id in generate(&mut node, 2000) {
-            assert!(seen.insert(id), "id {id} repeats one from before the restart");
+            assert!(
+                seen.insert(id),
+                "id {id} repeats one from before the restart"
+            );
         }
         node.kill();
     }

@@ -1,6 +1,7 @@
 //! The typed model of a `#[maelstrom_node]` impl block, read off syn's tree.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ImplItem, ItemImpl, Pat, ReturnType, Type};
 
@@ -23,6 +24,8 @@ pub struct Method {
     pub asyncness: Option<Span>,
     pub generics: Option<Span>,
     pub receiver: Receiver,
+    /// The receiver as written, to point errors at.
+    pub receiver_tokens: Option<TokenStream>,
     pub params: Vec<Param>,
     pub output: Output,
 }
@@ -33,16 +36,16 @@ pub enum Receiver {
     Shared,
     Exclusive,
     /// `self` or `mut self`: not allowed.
-    ByValue(Span),
+    ByValue,
     /// `self: Box<Self>` and the like: not allowed.
-    Typed(Span),
+    Typed,
 }
 
 /// One parameter after the receiver.
 pub struct Param {
     pub kind: ParamKind,
-    /// The whole `pattern: Type`.
-    pub span: Span,
+    /// The whole `pattern: Type`, to point errors at.
+    pub tokens: TokenStream,
 }
 
 /// What a parameter stands for, told by its type.
@@ -100,9 +103,11 @@ impl Method {
 /// self type is not a plain name) end here; the rest are left to `valid`.
 pub fn parse(mut item: ItemImpl, errors: &mut Errors) -> Option<NodeImpl> {
     let name = match &*item.self_ty {
-        Type::Path(path) if path.qself.is_none() => {
-            path.path.segments.last().map(|segment| segment.ident.clone())
-        }
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .map(|segment| segment.ident.clone()),
         _ => None,
     };
     let Some(name) = name else {
@@ -146,14 +151,16 @@ fn reject_roles(attrs: &mut Vec<syn::Attribute>, errors: &mut Errors) {
 
 fn method(sig: &syn::Signature, roles: Vec<RoleAttr>) -> Method {
     let mut receiver = Receiver::None;
+    let mut receiver_tokens = None;
     let mut params = Vec::new();
     for input in &sig.inputs {
         match input {
             FnArg::Receiver(recv) => {
+                receiver_tokens = Some(recv.to_token_stream());
                 receiver = if recv.colon_token.is_some() {
-                    Receiver::Typed(recv.span())
+                    Receiver::Typed
                 } else if recv.reference.is_none() {
-                    Receiver::ByValue(recv.span())
+                    Receiver::ByValue
                 } else if recv.mutability.is_some() {
                     Receiver::Exclusive
                 } else {
@@ -162,7 +169,7 @@ fn method(sig: &syn::Signature, roles: Vec<RoleAttr>) -> Method {
             }
             FnArg::Typed(typed) => params.push(Param {
                 kind: param_kind(&typed.pat, &typed.ty),
-                span: typed.span(),
+                tokens: typed.to_token_stream(),
             }),
         }
     }
@@ -180,6 +187,7 @@ fn method(sig: &syn::Signature, roles: Vec<RoleAttr>) -> Method {
         asyncness: sig.asyncness.map(|token| token.span),
         generics: (!sig.generics.params.is_empty()).then(|| sig.generics.span()),
         receiver,
+        receiver_tokens,
         params,
         output,
     }
@@ -191,7 +199,11 @@ fn param_kind(pat: &Pat, ty: &Type) -> ParamKind {
         other => (false, false, other),
     };
     if let Type::Path(path) = inner {
-        let plain = path.path.segments.last().is_some_and(|s| s.arguments.is_empty());
+        let plain = path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.arguments.is_empty());
         if last_ident_is(path, "Ctx") && plain {
             return if mutable {
                 ParamKind::CtxMut

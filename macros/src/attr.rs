@@ -79,7 +79,11 @@ const BUILTIN: &[&str] = &[
 pub fn take_roles(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Vec<RoleAttr> {
     let mut roles = Vec::new();
     attrs.retain(|attr| {
-        let Some(name) = attr.path().get_ident().map(|ident| ident.unraw().to_string()) else {
+        let Some(name) = attr
+            .path()
+            .get_ident()
+            .map(|ident| ident.unraw().to_string())
+        else {
             return true;
         };
         let parsed = match name.as_str() {
@@ -153,9 +157,13 @@ fn parse_handle(attr: &Attribute) -> syn::Result<Role> {
             if option == "no_reply" {
                 no_reply = Some(option);
             } else {
-                let hint = closest(&option.to_string(), &["no_reply"], &[("noreply", "no_reply")])
-                    .map(|meant| format!("; did you mean `{meant}`?"))
-                    .unwrap_or_default();
+                let hint = closest(
+                    &option.to_string(),
+                    &["no_reply"],
+                    &[("noreply", "no_reply")],
+                )
+                .map(|meant| format!("; did you mean `{meant}`?"))
+                .unwrap_or_default();
                 return Err(syn::Error::new(
                     option.span(),
                     format_args!(
@@ -186,11 +194,28 @@ fn parse_every(attr: &Attribute) -> syn::Result<Role> {
             ));
         }
         let key = input.call(Ident::parse_any)?;
+        if ["s", "sec", "secs", "seconds"].contains(&key.to_string().as_str()) {
+            let example = if input.parse::<Token![=]>().is_ok() && input.peek(LitInt) {
+                let secs: u64 = input.parse::<LitInt>()?.base10_parse()?;
+                format!("`#[every(ms = {})]`", secs.saturating_mul(1000))
+            } else {
+                "`#[every(ms = 1000)]`".to_owned()
+            };
+            return Err(syn::Error::new(
+                key.span(),
+                format_args!("periods are given in milliseconds: write {example}"),
+            ));
+        }
         if key != "ms" {
             let hint = closest(
                 &key.to_string(),
                 &["ms"],
-                &[("millis", "ms"), ("milliseconds", "ms"), ("period", "ms"), ("interval", "ms")],
+                &[
+                    ("millis", "ms"),
+                    ("milliseconds", "ms"),
+                    ("period", "ms"),
+                    ("interval", "ms"),
+                ],
             )
             .map(|meant| format!("; did you mean `{meant}`?"))
             .unwrap_or_default();

@@ -15,7 +15,11 @@ use crate::valid::variant_name;
 pub fn node_impl(node: &NodeImpl) -> TokenStream {
     let item = &node.item;
     let self_ty = &item.self_ty;
-    let handlers: Vec<&Method> = node.methods.iter().filter(|m| m.handled().is_some()).collect();
+    let handlers: Vec<&Method> = node
+        .methods
+        .iter()
+        .filter(|m| m.handled().is_some())
+        .collect();
     let message_enum = message_enum(node, &handlers);
     let types = handlers.iter().filter_map(|m| m.handled());
     let dispatch = dispatch(node, &handlers);
@@ -93,9 +97,22 @@ fn dispatch(node: &NodeImpl, handlers: &[&Method]) -> TokenStream {
             let binding = field_binding(name);
             quote!(#name: #binding)
         });
-        let no_reply = matches!(method.role(), Some(Role::Handle { no_reply: Some(_), .. }));
+        let no_reply = matches!(
+            method.role(),
+            Some(Role::Handle {
+                no_reply: Some(_),
+                ..
+            })
+        );
         let reply = (!no_reply).then(|| quote!(let __responder = __request.responder();));
-        let call = invoke(method, if no_reply { Reply::Discard } else { Reply::Respond });
+        let call = invoke(
+            method,
+            if no_reply {
+                Reply::Discard
+            } else {
+                Reply::Respond
+            },
+        );
         quote! {
             #enum_name::#variant { #(#bindings),* } => {
                 #reply
@@ -181,10 +198,13 @@ fn invoke(method: &Method, reply: Reply) -> TokenStream {
             quote!(#binding)
         }
     });
-    let takes_src = method.params.iter().any(|p| matches!(p.kind, ParamKind::Src));
-    let src = takes_src.then(|| {
-        quote!(let __src = ::glomers::Src(::std::borrow::ToOwned::to_owned(__request.src()));)
-    });
+    let takes_src = method
+        .params
+        .iter()
+        .any(|p| matches!(p.kind, ParamKind::Src));
+    let src = takes_src.then(
+        || quote!(let __src = ::glomers::Src(::std::borrow::ToOwned::to_owned(__request.src()));),
+    );
     let method_name = ident.unraw().to_string();
     let handle_output = |output: TokenStream| -> TokenStream {
         match (reply, &method.output) {
@@ -218,7 +238,10 @@ fn invoke(method: &Method, reply: Reply) -> TokenStream {
         return quote! { #src #done #tail };
     }
 
-    let takes_node = method.params.iter().any(|p| matches!(p.kind, ParamKind::Node));
+    let takes_node = method
+        .params
+        .iter()
+        .any(|p| matches!(p.kind, ParamKind::Node));
     let node = takes_node.then(|| quote!(let __node = ::glomers::Node::__new(__state);));
     let call = quote!(Self::#ident(#(#args),*).await);
     let moved_ctx = quote!(let __ctx = &__ctx_owned;);

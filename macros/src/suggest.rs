@@ -10,12 +10,15 @@ pub fn closest<'a>(word: &str, known: &[&'a str], synonyms: &[(&str, &'a str)]) 
     known
         .iter()
         .map(|candidate| (edit_distance(&lower, candidate), *candidate))
-        .filter(|(distance, candidate)| {
-            *distance > 0 && *distance <= (candidate.len() + 2) / 3
-        })
+        .filter(|(distance, candidate)| *distance > 0 && *distance <= candidate.len().div_ceil(3))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
-        .or_else(|| known.iter().find(|c| **c == lower && lower != word).copied())
+        .or_else(|| {
+            known
+                .iter()
+                .find(|c| **c == lower && lower != word)
+                .copied()
+        })
 }
 
 /// Levenshtein distance over bytes (attribute names are ASCII).
@@ -45,7 +48,10 @@ mod tests {
         assert_eq!(closest("handler", KNOWN, &[]), Some("handle"));
         assert_eq!(closest("evrey", KNOWN, &[]), Some("every"));
         assert_eq!(closest("Handle", KNOWN, &[]), Some("handle"));
-        assert_eq!(closest("periodic", KNOWN, &[("periodic", "every")]), Some("every"));
+        assert_eq!(
+            closest("periodic", KNOWN, &[("periodic", "every")]),
+            Some("every")
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use proc_macro2::TokenTree;
+use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::{Ident, Type};
@@ -45,7 +45,10 @@ fn check_types_are_unique(node: &NodeImpl, errors: &mut Errors) {
         };
         let value = kind.value();
         if value.is_empty() {
-            errors.at(kind, "the message type cannot be empty: `#[handle(\"echo\")]`");
+            errors.at(
+                kind,
+                "the message type cannot be empty: `#[handle(\"echo\")]`",
+            );
             continue;
         }
         if value == "init" {
@@ -60,7 +63,7 @@ fn check_types_are_unique(node: &NodeImpl, errors: &mut Errors) {
             errors.at(
                 kind,
                 format_args!(
-                    "message type `{value}` is handled twice: here and by `{}`\n\
+                    "message type `{value}` is already handled by `fn {}`\n\
                      help: each message type has one handler; remove or rename one of them",
                     first.ident
                 ),
@@ -100,7 +103,10 @@ fn check_single_init(node: &NodeImpl, errors: &mut Errors) {
         for extra in inits {
             errors.at(
                 &extra.ident,
-                format_args!("only one method can be `#[init]`; `{}` is already", first.ident),
+                format_args!(
+                    "only one method can be `#[init]`; `{}` is already",
+                    first.ident
+                ),
             );
         }
     }
@@ -147,20 +153,23 @@ fn check_method(method: &Method, errors: &mut Errors) {
 }
 
 fn check_receiver(method: &Method, what: &str, errors: &mut Errors) {
+    let Some(receiver) = &method.receiver_tokens else {
+        return;
+    };
     match (&method.receiver, method.asyncness) {
-        (Receiver::ByValue(span), _) => errors.at_span(
-            *span,
+        (Receiver::ByValue, _) => errors.at(
+            receiver,
             format_args!(
                 "{what} cannot take `self` by value: the runtime keeps the node's state\n\
                  help: take `&mut self` (or `&self`)"
             ),
         ),
-        (Receiver::Typed(span), _) => errors.at_span(
-            *span,
+        (Receiver::Typed, _) => errors.at(
+            receiver,
             format_args!("{what} takes `&mut self` or `&self`, not a typed `self`"),
         ),
-        (Receiver::Shared | Receiver::Exclusive, Some(span)) => errors.at_span(
-            span,
+        (Receiver::Shared | Receiver::Exclusive, Some(_)) => errors.at(
+            receiver,
             format_args!(
                 "an async method cannot take `self`: a borrow of the state would be held across `.await`\n\
                  help: take `mut node: Node<Self>` instead of `self`, and reach the state with `node.with(|state| ...)`"
@@ -175,43 +184,46 @@ fn check_params(method: &Method, role: &Role, what: &str, errors: &mut Errors) {
     let mut seen_src = false;
     let mut seen_node = false;
     for param in &method.params {
-        let span = param.span;
+        let written = &param.tokens;
         match &param.kind {
             ParamKind::Ctx { .. } => {
                 if std::mem::replace(&mut seen_ctx, true) {
-                    errors.at_span(span, "the context is already a parameter; take it once");
+                    errors.at(written, "the context is already a parameter; take it once");
                 }
             }
-            ParamKind::CtxMut => errors.at_span(
-                span,
+            ParamKind::CtxMut => errors.at(
+                written,
                 "take the context as `ctx: &Ctx` (or `ctx: Ctx`); it needs no `&mut`",
             ),
             ParamKind::Src => {
                 if !matches!(role, Role::Handle { .. }) {
-                    errors.at_span(
-                        span,
+                    errors.at(
+                        written,
                         format_args!("{what} runs with no message, so there is no `Src` to take"),
                     );
                 } else if std::mem::replace(&mut seen_src, true) {
-                    errors.at_span(span, "the sender is already a parameter; take it once");
+                    errors.at(written, "the sender is already a parameter; take it once");
                 }
             }
             ParamKind::Node => {
                 if method.asyncness.is_none() {
-                    errors.at_span(
-                        span,
+                    errors.at(
+                        written,
                         format_args!(
                             "`Node<Self>` is for async methods; {what} that is not async takes `&mut self`"
                         ),
                     );
                 } else if std::mem::replace(&mut seen_node, true) {
-                    errors.at_span(span, "the node handle is already a parameter; take it once");
+                    errors.at(
+                        written,
+                        "the node handle is already a parameter; take it once",
+                    );
                 }
             }
             ParamKind::Field { name, ty } => {
                 if !matches!(role, Role::Handle { .. }) {
-                    errors.at_span(
-                        span,
+                    errors.at(
+                        written,
                         format_args!(
                             "{what} runs with no message, so it has no body fields\n\
                              help: it can take `&mut self` (or `node: Node<Self>` when async) and `ctx: &Ctx`"
@@ -219,16 +231,16 @@ fn check_params(method: &Method, role: &Role, what: &str, errors: &mut Errors) {
                     );
                     continue;
                 }
-                check_field(name.as_ref(), ty, span, errors);
+                check_field(name.as_ref(), ty, written, errors);
             }
         }
     }
 }
 
-fn check_field(name: Option<&Ident>, ty: &Type, span: proc_macro2::Span, errors: &mut Errors) {
+fn check_field(name: Option<&Ident>, ty: &Type, written: &TokenStream, errors: &mut Errors) {
     let Some(name) = name else {
-        errors.at_span(
-            span,
+        errors.at(
+            written,
             "a body field parameter must be a plain name: the name is the field's JSON key",
         );
         return;

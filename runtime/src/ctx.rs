@@ -148,12 +148,7 @@ impl Ctx {
     }
 
     /// [`Ctx::rpc`] with its own timeout.
-    pub fn rpc_with_timeout<R, M>(
-        &self,
-        dest: &str,
-        message: &M,
-        timeout: Duration,
-    ) -> RpcReply<R>
+    pub fn rpc_with_timeout<R, M>(&self, dest: &str, message: &M, timeout: Duration) -> RpcReply<R>
     where
         R: DeserializeOwned,
         M: Serialize + ?Sized,

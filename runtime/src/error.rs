@@ -212,9 +212,6 @@ mod tests {
     #[test]
     fn display_names_the_code() {
         let text = Error::precondition_failed("expected 3, found 4").to_string();
-        assert_eq!(
-            text,
-            "error precondition-failed (22): expected 3, found 4"
-        );
+        assert_eq!(text, "error precondition-failed (22): expected 3, found 4");
     }
 }

@@ -125,8 +125,11 @@ pub trait Handlers: Sized + 'static {
     /// Parses `request`'s body and runs its handler, which answers through
     /// the responder. A body that does not parse is returned as `Err`; the
     /// runtime answers it with error 12.
-    fn dispatch(state: &Shared<Self>, ctx: &Ctx, request: Request<'_>)
-        -> Result<(), serde_json::Error>;
+    fn dispatch(
+        state: &Shared<Self>,
+        ctx: &Ctx,
+        request: Request<'_>,
+    ) -> Result<(), serde_json::Error>;
 
     /// The node's periodic methods.
     fn periodic() -> Vec<Periodic<Self>> {

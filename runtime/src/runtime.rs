@@ -73,7 +73,11 @@ impl<S: Handlers> Router<S> {
         }
         let message: Incoming = match serde_json::from_str(line) {
             Ok(message) => message,
-            Err(err) => return log(format_args!("ignoring a line that is not a message ({err}): {line}")),
+            Err(err) => {
+                return log(format_args!(
+                    "ignoring a line that is not a message ({err}): {line}"
+                ))
+            }
         };
         let header: Header = match serde_json::from_str(message.body.get()) {
             Ok(header) => header,
@@ -160,7 +164,8 @@ impl<S: Handlers> Router<S> {
         }
         S::on_init(&self.state, &self.ctx, responder);
         for periodic in S::periodic() {
-            self.ctx.spawn(tick(self.state.clone(), self.ctx.clone(), periodic));
+            self.ctx
+                .spawn(tick(self.state.clone(), self.ctx.clone(), periodic));
         }
     }
 }

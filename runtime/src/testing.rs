@@ -127,9 +127,11 @@ impl TestNode {
                 None
             },
         ))?;
-        Some(serde_json::from_str(&line).unwrap_or_else(|err| {
-            panic!("the node wrote a line that is not JSON ({err}): {line}")
-        }))
+        Some(
+            serde_json::from_str(&line).unwrap_or_else(|err| {
+                panic!("the node wrote a line that is not JSON ({err}): {line}")
+            }),
+        )
     }
 
     /// Closes the node's input, waits for it to stop, and returns whatever
@@ -140,7 +142,9 @@ impl TestNode {
             thread.join().expect("the node panicked");
         }
         std::iter::from_fn(|| self.remote.from_node.try_recv().ok())
-            .map(|line| serde_json::from_str(&line).expect("the node wrote a line that is not JSON"))
+            .map(|line| {
+                serde_json::from_str(&line).expect("the node wrote a line that is not JSON")
+            })
             .collect()
     }
 

@@ -30,7 +30,12 @@ impl Store {
     fn add(&mut self, ctx: &Ctx, value: u64) {
         if self.values.insert(value) {
             for peer in ctx.peers() {
-                ctx.send(peer, &StoreMsg::Gossip { values: vec![value] });
+                ctx.send(
+                    peer,
+                    &StoreMsg::Gossip {
+                        values: vec![value],
+                    },
+                );
             }
         }
     }
@@ -87,7 +92,12 @@ impl Store {
     fn tick(&mut self, ctx: &Ctx) {
         self.ticks += 1;
         if self.ticks <= 2 {
-            ctx.send("n9", &StoreMsg::Gossip { values: vec![self.ticks] });
+            ctx.send(
+                "n9",
+                &StoreMsg::Gossip {
+                    values: vec![self.ticks],
+                },
+            );
         }
     }
 }
@@ -164,26 +174,41 @@ fn src_and_ctx_reach_the_handler() {
 #[test]
 fn err_results_become_error_bodies_and_bad_fields_error_12() {
     let node = started();
-    node.send("c1", json!({"type": "divide", "msg_id": 1, "numerator": 7, "denominator": 2}));
+    node.send(
+        "c1",
+        json!({"type": "divide", "msg_id": 1, "numerator": 7, "denominator": 2}),
+    );
     assert_eq!(
         next(&node)["body"],
         json!({"type": "divide_ok", "in_reply_to": 1, "value": 3})
     );
-    node.send("c1", json!({"type": "divide", "msg_id": 2, "numerator": 7, "denominator": 0}));
+    node.send(
+        "c1",
+        json!({"type": "divide", "msg_id": 2, "numerator": 7, "denominator": 0}),
+    );
     assert_eq!(
         next(&node)["body"],
         json!({"type": "error", "in_reply_to": 2, "code": 1001, "text": "division by zero"})
     );
-    node.send("c1", json!({"type": "divide", "msg_id": 3, "numerator": "7", "denominator": 1}));
+    node.send(
+        "c1",
+        json!({"type": "divide", "msg_id": 3, "numerator": "7", "denominator": 1}),
+    );
     let mistyped = next(&node);
     assert_eq!(mistyped["body"]["code"], 12);
-    assert!(mistyped["body"]["text"].as_str().unwrap().contains("invalid type"));
+    assert!(mistyped["body"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("invalid type"));
     node.send("c1", json!({"type": "add", "msg_id": 4, "value": -1}));
     assert_eq!(next(&node)["body"]["code"], 12);
     node.send("c1", json!({"type": "subtract", "msg_id": 5}));
     let unknown = next(&node);
     assert_eq!(unknown["body"]["code"], 10);
-    assert!(unknown["body"]["text"].as_str().unwrap().contains("add, gossip, read"));
+    assert!(unknown["body"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("add, gossip, read"));
 }
 
 #[test]
@@ -205,11 +230,17 @@ fn an_async_handler_waits_without_blocking_the_node() {
     let msg_id = request["body"]["msg_id"].as_u64().unwrap();
 
     // While fetch waits for lin-kv, other requests are served.
-    node.send("c2", json!({"type": "divide", "msg_id": 2, "numerator": 9, "denominator": 3}));
+    node.send(
+        "c2",
+        json!({"type": "divide", "msg_id": 2, "numerator": 9, "denominator": 3}),
+    );
     assert_eq!(next(&node)["body"]["in_reply_to"], 2);
     node.send("n2", json!({"type": "gossip", "values": [100]}));
 
-    node.send("lin-kv", json!({"type": "read_ok", "in_reply_to": msg_id, "value": 8}));
+    node.send(
+        "lin-kv",
+        json!({"type": "read_ok", "in_reply_to": msg_id, "value": 8}),
+    );
     assert_eq!(
         next(&node),
         json!({"src": "n1", "dest": "c1",
@@ -239,7 +270,10 @@ fn rpc_errors_pass_through_and_silence_times_out() {
     assert_eq!(timeout["body"]["code"], 0, "{timeout}");
     assert_eq!(timeout["body"]["in_reply_to"], 2);
     // A late reply finds nobody waiting and is only logged.
-    node.send("lin-kv", json!({"type": "read_ok", "in_reply_to": late_id, "value": 1}));
+    node.send(
+        "lin-kv",
+        json!({"type": "read_ok", "in_reply_to": late_id, "value": 1}),
+    );
     node.send("c1", json!({"type": "whoami", "msg_id": 3}));
     assert_eq!(next(&node)["body"]["in_reply_to"], 3);
 }
@@ -263,14 +297,21 @@ fn rpc_between_nodes_uses_the_generated_enum() {
     // A reply of the wrong shape is an indefinite error, not a panic.
     node.send("c1", json!({"type": "pull", "msg_id": 2, "from": "n2"}));
     let msg_id = next(&node)["body"]["msg_id"].as_u64().unwrap();
-    node.send("n2", json!({"type": "read_ok", "in_reply_to": msg_id, "values": "x"}));
+    node.send(
+        "n2",
+        json!({"type": "read_ok", "in_reply_to": msg_id, "values": "x"}),
+    );
     assert_eq!(next(&node)["body"]["code"], 13);
 }
 
 #[test]
 fn periodic_methods_run_after_init_only() {
     let mut node = TestNode::start(Store::default);
-    assert_eq!(node.recv_within(Duration::from_millis(100)), None, "ticked before init");
+    assert_eq!(
+        node.recv_within(Duration::from_millis(100)),
+        None,
+        "ticked before init"
+    );
     node.init("n1", &["n1"]);
     let first = node.recv();
     assert_eq!(first["dest"], "n9");
@@ -292,7 +333,10 @@ struct Leader {
 impl Leader {
     #[init]
     async fn elect(mut node: Node<Self>, ctx: Ctx) -> Result<(), Error> {
-        let leader: String = ctx.lin_kv().read_or("leader", ctx.node_id().to_owned()).await?;
+        let leader: String = ctx
+            .lin_kv()
+            .read_or("leader", ctx.node_id().to_owned())
+            .await?;
         node.with(|state| state.leader = Some(leader));
         Ok(())
     }
@@ -308,7 +352,9 @@ impl Leader {
     async fn heartbeat(mut node: Node<Self>, ctx: Ctx) -> Result<(), Error> {
         let leader = node.with(|state| state.leader.clone());
         if leader.as_deref() == Some(ctx.node_id()) {
-            ctx.lin_kv().write("heartbeat", &ctx.now().as_millis()).await?;
+            ctx.lin_kv()
+                .write("heartbeat", &ctx.now().as_millis())
+                .await?;
         }
         Ok(())
     }
@@ -329,13 +375,23 @@ fn async_init_answers_init_when_done_and_async_ticks_do_not_overlap() {
     let read = node.recv();
     assert_eq!(read["dest"], "lin-kv");
     let msg_id = read["body"]["msg_id"].as_u64().unwrap();
-    node.send("lin-kv", json!({"type": "error", "in_reply_to": msg_id, "code": 20}));
-    assert_eq!(node.recv()["body"], json!({"type": "init_ok", "in_reply_to": 1}));
+    node.send(
+        "lin-kv",
+        json!({"type": "error", "in_reply_to": msg_id, "code": 20}),
+    );
+    assert_eq!(
+        node.recv()["body"],
+        json!({"type": "init_ok", "in_reply_to": 1})
+    );
 
     // The heartbeat writes, and waits for its write before the next tick.
     let write = node.recv();
     assert_eq!(write["body"]["type"], "write");
-    assert_eq!(node.recv_within(Duration::from_millis(100)), None, "ticks overlapped");
+    assert_eq!(
+        node.recv_within(Duration::from_millis(100)),
+        None,
+        "ticks overlapped"
+    );
     let msg_id = write["body"]["msg_id"].as_u64().unwrap();
     node.send("lin-kv", json!({"type": "write_ok", "in_reply_to": msg_id}));
     assert_eq!(node.recv()["body"]["type"], "write");

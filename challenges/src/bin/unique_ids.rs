@@ -28,7 +28,10 @@ impl UniqueIds {
 
     #[handle("generate")]
     fn generate(&mut self, ctx: &Ctx) -> Result<GenerateOk, Error> {
-        let ids = self.ids.as_mut().ok_or_else(|| Error::temporarily_unavailable("no init"))?;
+        let ids = self
+            .ids
+            .as_mut()
+            .ok_or_else(|| Error::temporarily_unavailable("no init"))?;
         Ok(GenerateOk {
             id: ids.next(|| millis(ctx)),
         })

@@ -129,7 +129,10 @@ impl NodeProcess {
         drop(self.stdin.take());
         let status = self.child.wait().expect("waiting for the node");
         let stderr = self.stderr.take().unwrap().join().unwrap();
-        assert!(status.success(), "the node exited with {status}; stderr:\n{stderr}");
+        assert!(
+            status.success(),
+            "the node exited with {status}; stderr:\n{stderr}"
+        );
         let leftover: Vec<String> = self.stdout.try_iter().collect();
         assert!(leftover.is_empty(), "unread output: {leftover:?}");
         stderr

@@ -1,0 +1,18 @@
+use glomers::prelude::*;
+
+struct ReadOk {
+    value: u64,
+}
+
+#[maelstrom_node]
+struct Counter;
+
+#[maelstrom_node]
+impl Counter {
+    #[handle("read")]
+    fn read(&self) -> ReadOk {
+        ReadOk { value: 1 }
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use glomers::prelude::*;
+
+#[maelstrom_node]
+enum State {
+    Leader,
+    Follower,
+}
+
+fn main() {}

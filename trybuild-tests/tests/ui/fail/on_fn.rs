@@ -1,0 +1,6 @@
+use glomers::prelude::*;
+
+#[maelstrom_node]
+fn echo() {}
+
+fn main() {}
