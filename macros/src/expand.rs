@@ -22,7 +22,7 @@ pub fn node_impl(node: &NodeImpl) -> TokenStream {
         .collect();
     let message_enum = message_enum(node, &handlers);
     let types = handlers.iter().filter_map(|m| m.handled());
-    let dispatch = dispatch(node, &handlers);
+    let dispatch = dispatch(&handlers);
     let periodic = node.methods.iter().filter_map(periodic);
     let on_init = node
         .methods
@@ -76,7 +76,7 @@ fn message_enum(node: &NodeImpl, handlers: &[&Method]) -> TokenStream {
     });
     quote! {
         #[doc = #doc]
-        #[derive(::glomers::__private::serde::Serialize, ::glomers::__private::serde::Deserialize)]
+        #[derive(::glomers::__private::serde::Serialize)]
         #[serde(crate = "::glomers::__private::serde", tag = "type")]
         enum #enum_name {
             #(#variants),*
@@ -88,11 +88,10 @@ fn enum_name(node: &NodeImpl) -> Ident {
     format_ident!("{}Msg", node.name)
 }
 
-fn dispatch(node: &NodeImpl, handlers: &[&Method]) -> TokenStream {
-    let enum_name = enum_name(node);
+fn dispatch(handlers: &[&Method]) -> TokenStream {
     let arms = handlers.iter().map(|method| {
         let kind = method.handled().expect("handlers only");
-        let variant = variant_name(&kind.value()).expect("validated");
+        let fields = method.fields().map(|(name, ty)| quote!(#name: #ty));
         let bindings = method.fields().map(|(name, _)| {
             let binding = field_binding(name);
             quote!(#name: #binding)
@@ -113,24 +112,19 @@ fn dispatch(node: &NodeImpl, handlers: &[&Method]) -> TokenStream {
                 Reply::Respond
             },
         );
+        // The body is parsed straight into the handler's fields: the runtime
+        // has already read the type, so no tagged-enum buffering is needed.
         quote! {
-            #enum_name::#variant { #(#bindings),* } => {
+            #kind => {
+                #[derive(::glomers::__private::serde::Deserialize)]
+                #[serde(crate = "::glomers::__private::serde")]
+                struct __Fields { #(#fields),* }
+                let __Fields { #(#bindings),* } = __request.parse()?;
                 #reply
                 #call
             }
         }
     });
-    let body = if handlers.is_empty() {
-        quote!(::std::result::Result::Ok(()))
-    } else {
-        quote! {
-            let __message: #enum_name = __request.parse()?;
-            match __message {
-                #(#arms)*
-            }
-            ::std::result::Result::Ok(())
-        }
-    };
     quote! {
         #[allow(unused_variables)]
         fn dispatch(
@@ -138,7 +132,17 @@ fn dispatch(node: &NodeImpl, handlers: &[&Method]) -> TokenStream {
             __ctx: &::glomers::Ctx,
             __request: ::glomers::Request<'_>,
         ) -> ::std::result::Result<(), ::glomers::__private::serde_json::Error> {
-            #body
+            match __request.kind() {
+                #(#arms)*
+                __other => {
+                    return ::std::result::Result::Err(
+                        <::glomers::__private::serde_json::Error as ::glomers::__private::serde::de::Error>::custom(
+                            ::std::format_args!("no handler for `{}`", __other),
+                        ),
+                    );
+                }
+            }
+            ::std::result::Result::Ok(())
         }
     }
 }
