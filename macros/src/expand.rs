@@ -122,6 +122,7 @@ fn dispatch(handlers: &[&Method]) -> TokenStream {
                 let __Fields { #(#bindings),* } = __request.parse()?;
                 #reply
                 #call
+                ::std::result::Result::Ok(())
             }
         }
     });
@@ -134,15 +135,12 @@ fn dispatch(handlers: &[&Method]) -> TokenStream {
         ) -> ::std::result::Result<(), ::glomers::__private::serde_json::Error> {
             match __request.kind() {
                 #(#arms)*
-                __other => {
-                    return ::std::result::Result::Err(
-                        <::glomers::__private::serde_json::Error as ::glomers::__private::serde::de::Error>::custom(
-                            ::std::format_args!("no handler for `{}`", __other),
-                        ),
-                    );
-                }
+                __other => ::std::result::Result::Err(
+                    <::glomers::__private::serde_json::Error as ::glomers::__private::serde::de::Error>::custom(
+                        ::std::format_args!("no handler for `{}`", __other),
+                    ),
+                ),
             }
-            ::std::result::Result::Ok(())
         }
     }
 }
