@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -54,11 +54,12 @@ struct Inner {
     outgoing: Sender<String>,
     clock: Rc<dyn Clock>,
     rng: RefCell<fastrand::Rng>,
-    executor: Rc<LocalExecutor<'static>>,
+    /// Weak: the executor owns tasks that own `Ctx` clones.
+    executor: Weak<LocalExecutor<'static>>,
 }
 
 impl Ctx {
-    pub(crate) fn new(env: &Env, executor: Rc<LocalExecutor<'static>>) -> Self {
+    pub(crate) fn new(env: &Env, executor: &Rc<LocalExecutor<'static>>) -> Self {
         Ctx {
             inner: Rc::new(Inner {
                 node_id: OnceCell::new(),
@@ -69,7 +70,7 @@ impl Ctx {
                 outgoing: env.transport.outgoing.clone(),
                 clock: env.clock.clone(),
                 rng: RefCell::new(fastrand::Rng::with_seed(env.seed)),
-                executor,
+                executor: Rc::downgrade(executor),
             }),
         }
     }
@@ -241,9 +242,11 @@ impl Ctx {
     }
 
     /// Runs `future` on the node's executor, beside the handlers; it is
-    /// dropped when the node stops.
+    /// dropped when the node stops (and not started if it has stopped).
     pub fn spawn(&self, future: impl Future<Output = ()> + 'static) {
-        self.inner.executor.spawn(future).detach();
+        if let Some(executor) = self.inner.executor.upgrade() {
+            executor.spawn(future).detach();
+        }
     }
 
     /// Delivers a reply to the RPC waiting for it; `false` if none is.

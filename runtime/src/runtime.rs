@@ -44,7 +44,7 @@ pub fn run<S: Handlers>(node: S) {
 /// Runs `node` in `env` until its incoming lines end.
 pub fn run_with<S: Handlers>(node: S, env: Env) {
     let executor = Rc::new(LocalExecutor::new());
-    let ctx = Ctx::new(&env, executor.clone());
+    let ctx = Ctx::new(&env, &executor);
     let state = Rc::new(std::cell::RefCell::new(node));
     smol::block_on(executor.run(async {
         let mut router = Router { state, ctx };
@@ -52,6 +52,9 @@ pub fn run_with<S: Handlers>(node: S, env: Env) {
             router.route(&line);
         }
     }));
+    // Input is over: tell the writer no more lines will come, so that it
+    // drains what is queued and ends.
+    env.transport.outgoing.close();
 }
 
 #[derive(Deserialize)]

@@ -439,3 +439,27 @@ fn input_ending_stops_the_node_with_output_flushed() {
     let replies: Vec<&Value> = rest.iter().filter(|m| m["dest"] == "c1").collect();
     assert_eq!(replies.len(), 2, "{rest:?}");
 }
+
+#[test]
+fn the_output_channel_closes_when_the_node_stops() {
+    // The stdio writer ends (and the process exits) only once the channel
+    // closes, even with periodic tasks and handlers still holding a `Ctx`.
+    let (transport, remote) = glomers::Transport::in_memory();
+    let node = std::thread::spawn(move || {
+        glomers::run_with(Store::default(), glomers::Env::new(transport))
+    });
+    let init = json!({"src": "c0", "dest": "n1",
+                      "body": {"type": "init", "msg_id": 1, "node_id": "n1", "node_ids": ["n1"]}});
+    remote.to_node.send_blocking(init.to_string()).unwrap();
+    let fetch =
+        json!({"src": "c1", "dest": "n1", "body": {"type": "fetch", "msg_id": 2, "key": "k"}});
+    remote.to_node.send_blocking(fetch.to_string()).unwrap();
+    std::thread::sleep(Duration::from_millis(100)); // a few ticks, and fetch waits on lin-kv
+    remote.to_node.close();
+    node.join().unwrap();
+    let mut lines = 0;
+    while remote.from_node.recv_blocking().is_ok() {
+        lines += 1;
+    }
+    assert!(lines >= 2, "init_ok and the lin-kv read were written");
+}

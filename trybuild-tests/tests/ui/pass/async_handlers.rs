@@ -1,5 +1,7 @@
 //! Async handlers: the `Node<Self>` handle, `Ctx` by value or by reference,
-//! stateless handlers, and RPC to a service.
+//! stateless handlers, RPC to a service, and an async `#[init]` hook.
+
+use std::time::Duration;
 
 use glomers::prelude::*;
 use glomers::testing::TestNode;
@@ -13,6 +15,13 @@ struct Proxy {
 
 #[maelstrom_node]
 impl Proxy {
+    /// `init_ok` goes out when the hook has finished.
+    #[init]
+    async fn warm_up(mut node: Node<Self>, ctx: Ctx) {
+        ctx.sleep(Duration::from_millis(5)).await;
+        node.with(|proxy| proxy.forwarded = 10);
+    }
+
     #[handle("get")]
     async fn get(mut node: Node<Self>, ctx: Ctx, key: String) -> Result<Got, Error> {
         let value: u64 = ctx.lin_kv().read(&key).await?;
@@ -54,7 +63,7 @@ fn main() {
     node.send("lin-kv", json!({"type": "read_ok", "in_reply_to": read_id, "value": 3}));
     assert_eq!(
         node.recv()["body"],
-        json!({"type": "get_ok", "in_reply_to": 2, "value": 3, "forwarded": 1})
+        json!({"type": "get_ok", "in_reply_to": 2, "value": 3, "forwarded": 11})
     );
     node.send("lin-kv", json!({"type": "write_ok", "in_reply_to": write_id}));
     assert_eq!(node.recv()["body"], json!({"type": "put_ok", "in_reply_to": 1}));
