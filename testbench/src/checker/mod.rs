@@ -1,0 +1,3 @@
+//! Checkers shared by several workloads.
+
+pub mod set_full;

@@ -1,0 +1,295 @@
+//! The command line, with Maelstrom's flags and defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// A JVM-free test bench that speaks Maelstrom's protocol.
+#[derive(Debug, Parser)]
+#[command(name = "testbench", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The bench's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs a workload against a cluster of node binaries and checks it.
+    Test(Config),
+}
+
+/// One test run, as `maelstrom test` takes it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// The workload to run.
+    #[arg(short = 'w', long, value_enum)]
+    pub workload: Workload,
+
+    /// The node binary.
+    #[arg(long)]
+    pub bin: PathBuf,
+
+    /// Arguments for the node binary (after `--`).
+    #[arg(last = true)]
+    pub args: Vec<String>,
+
+    /// How many nodes to run.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub node_count: u64,
+
+    /// Seconds of operations before the final phase.
+    #[arg(long, default_value_t = 60.0, value_parser = positive_f64)]
+    pub time_limit: f64,
+
+    /// Client operations per second, across all clients.
+    #[arg(long, default_value_t = 5.0, value_parser = positive_f64)]
+    pub rate: f64,
+
+    /// Client processes: a number, or `Nn` for N per node.
+    #[arg(long, default_value = "1n", value_parser = parse_concurrency)]
+    pub concurrency: Concurrency,
+
+    /// Mean network latency between nodes, in milliseconds.
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative_f64)]
+    pub latency: f64,
+
+    /// How latencies are distributed around `--latency`.
+    #[arg(long, value_enum, default_value_t = LatencyDist::Constant)]
+    pub latency_dist: LatencyDist,
+
+    /// Faults to inject (only `partition`).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub nemesis: Vec<NemesisKind>,
+
+    /// Seconds between nemesis events.
+    #[arg(long, default_value_t = 10.0, value_parser = positive_f64)]
+    pub nemesis_interval: f64,
+
+    /// The broadcast topology given to nodes.
+    #[arg(long, value_enum, default_value_t = Topology::Grid)]
+    pub topology: Topology,
+
+    /// `total` to require every operation to succeed, or the fraction of
+    /// operations that must.
+    #[arg(long, value_parser = parse_availability)]
+    pub availability: Option<Availability>,
+
+    /// Seed of every random choice the bench makes.
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Copy the nodes' stderr to the bench's stderr.
+    #[arg(long)]
+    pub log_stderr: bool,
+
+    /// Where runs are stored.
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+}
+
+impl Config {
+    /// A configuration with Maelstrom's defaults for `workload` and `bin`.
+    pub fn new(workload: Workload, bin: impl Into<PathBuf>) -> Self {
+        let bin = bin.into();
+        let mut args = vec![
+            "testbench".to_owned(),
+            "test".to_owned(),
+            "-w".to_owned(),
+            workload.name().to_owned(),
+            "--bin".to_owned(),
+        ];
+        args.push(bin.to_string_lossy().into_owned());
+        match Cli::try_parse_from(args).expect("defaults parse").command {
+            Command::Test(config) => config,
+        }
+    }
+
+    /// The run's length before the final phase.
+    pub fn time_limit(&self) -> Duration {
+        Duration::from_secs_f64(self.time_limit)
+    }
+
+    /// The number of client processes.
+    pub fn processes(&self) -> usize {
+        match self.concurrency {
+            Concurrency::Total(n) => n,
+            Concurrency::PerNode(n) => n * self.node_count as usize,
+        }
+    }
+
+    /// The node ids, `n1` to `nN`.
+    pub fn node_ids(&self) -> Vec<String> {
+        (1..=self.node_count).map(|i| format!("n{i}")).collect()
+    }
+
+    /// Whether the partition nemesis runs.
+    pub fn partitions(&self) -> bool {
+        self.nemesis.contains(&NemesisKind::Partition)
+    }
+}
+
+/// The workloads the bench knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Workload {
+    Echo,
+    UniqueIds,
+    Broadcast,
+    GCounter,
+    PnCounter,
+    GSet,
+}
+
+impl Workload {
+    /// The workload's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Echo => "echo",
+            Workload::UniqueIds => "unique-ids",
+            Workload::Broadcast => "broadcast",
+            Workload::GCounter => "g-counter",
+            Workload::PnCounter => "pn-counter",
+            Workload::GSet => "g-set",
+        }
+    }
+}
+
+/// `--concurrency`: a total, or a multiple of the node count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concurrency {
+    Total(usize),
+    PerNode(usize),
+}
+
+/// `--availability`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Availability {
+    /// Every operation must succeed.
+    Total,
+    /// At least this fraction of operations must succeed.
+    Fraction(f64),
+}
+
+/// `--latency-dist`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LatencyDist {
+    Constant,
+    Uniform,
+    Exponential,
+}
+
+/// `--nemesis`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NemesisKind {
+    Partition,
+}
+
+/// `--topology`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Topology {
+    Grid,
+    Line,
+    Total,
+    Tree2,
+    Tree3,
+    Tree4,
+}
+
+fn positive_f64(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value > 0.0 && value.is_finite() => Ok(value),
+        _ => Err(format!("expected a positive number, got `{text}`")),
+    }
+}
+
+fn non_negative_f64(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value >= 0.0 && value.is_finite() => Ok(value),
+        _ => Err(format!("expected a number of at least 0, got `{text}`")),
+    }
+}
+
+fn parse_concurrency(text: &str) -> Result<Concurrency, String> {
+    let bad = || format!("expected a positive whole number or `Nn` (N per node), got `{text}`");
+    let (digits, per_node) = match text.strip_suffix('n') {
+        Some(digits) => (digits, true),
+        None => (text, false),
+    };
+    let n: usize = digits.parse().map_err(|_| bad())?;
+    if n == 0 {
+        return Err(bad());
+    }
+    Ok(if per_node {
+        Concurrency::PerNode(n)
+    } else {
+        Concurrency::Total(n)
+    })
+}
+
+fn parse_availability(text: &str) -> Result<Availability, String> {
+    if text == "total" {
+        return Ok(Availability::Total);
+    }
+    match text.parse::<f64>() {
+        Ok(fraction) if (0.0..=1.0).contains(&fraction) => Ok(Availability::Fraction(fraction)),
+        _ => Err(format!("expected `total` or a fraction from 0 to 1, got `{text}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &str) -> Result<Config, clap::Error> {
+        let args = std::iter::once("testbench").chain(args.split_whitespace());
+        Cli::try_parse_from(args).map(|cli| match cli.command {
+            Command::Test(config) => config,
+        })
+    }
+
+    #[test]
+    fn flags_parse_with_maelstroms_defaults() {
+        let config = parse("test -w broadcast --bin ./b --node-count 25 --rate 100 --latency 100").unwrap();
+        assert_eq!(config.workload, Workload::Broadcast);
+        assert_eq!(config.node_count, 25);
+        assert_eq!(config.processes(), 25);
+        assert_eq!(config.topology, Topology::Grid);
+        assert_eq!(config.latency_dist, LatencyDist::Constant);
+        assert!(!config.partitions());
+        assert_eq!(config.nemesis_interval, 10.0);
+    }
+
+    #[test]
+    fn concurrency_and_availability_forms() {
+        let config = parse("test -w kafka --bin b").unwrap_err();
+        assert!(config.to_string().contains("invalid value 'kafka'"));
+        let config = parse("test -w echo --bin b --node-count 3 --concurrency 2n --availability total")
+            .unwrap();
+        assert_eq!(config.processes(), 6);
+        assert_eq!(config.availability, Some(Availability::Total));
+        let config = parse("test -w echo --bin b --concurrency 7 --availability 0.5").unwrap();
+        assert_eq!(config.processes(), 7);
+        assert_eq!(config.availability, Some(Availability::Fraction(0.5)));
+    }
+
+    #[test]
+    fn bad_flags_are_usage_errors() {
+        for args in [
+            "test -w echo --bin b --rate 0",
+            "test -w echo --bin b --concurrency 0n",
+            "test -w echo --bin b --availability most",
+            "test -w echo --bin b --latency-dist gaussian",
+            "test -w echo --bin b --frobnicate",
+            "test -w echo",
+        ] {
+            assert!(parse(args).is_err(), "{args} parsed");
+        }
+    }
+
+    #[test]
+    fn node_binary_arguments_follow_a_double_dash() {
+        let config = parse("test -w echo --bin b -- --interval 50").unwrap();
+        assert_eq!(config.args, ["--interval", "50"]);
+    }
+}

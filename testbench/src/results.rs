@@ -1,0 +1,287 @@
+//! Results as Maelstrom gives them: per-checker verdicts, availability,
+//! network statistics, and a printed summary.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::config::{Availability, Config};
+use crate::history::{History, OpType};
+use crate::net::NetStats;
+
+/// Whether an error code promises the operation did not happen.
+pub fn is_definite(code: u64) -> bool {
+    matches!(code, 1 | 10 | 11 | 12 | 14 | 20 | 21 | 22 | 30)
+}
+
+/// Maelstrom's name for an error code.
+pub fn error_name(code: u64) -> &'static str {
+    match code {
+        0 => "timeout",
+        1 => "node-not-found",
+        10 => "not-supported",
+        11 => "temporarily-unavailable",
+        12 => "malformed-request",
+        13 => "crash",
+        14 => "abort",
+        20 => "key-does-not-exist",
+        21 => "key-already-exists",
+        22 => "precondition-failed",
+        30 => "txn-conflict",
+        _ => "unknown",
+    }
+}
+
+/// Everything the results are made of.
+pub struct Inputs<'a> {
+    pub config: &'a Config,
+    pub seed: u64,
+    pub workload: Value,
+    pub history: &'a History,
+    pub net: NetStats,
+    pub errors: &'a [String],
+    pub nemesis: &'a [Value],
+    pub wall: Duration,
+    pub cpu: Option<Duration>,
+}
+
+/// The results object, with the overall `valid?`.
+pub fn assemble(inputs: Inputs<'_>) -> Value {
+    let stats = stats(inputs.history);
+    let availability = availability(inputs.history, inputs.config.availability);
+    let invoked = inputs
+        .history
+        .ops
+        .iter()
+        .filter(|op| op.kind == OpType::Invoke)
+        .count() as f64;
+    let per_op = |msgs: u64| if invoked > 0.0 { msgs as f64 / invoked } else { 0.0 };
+    let mut all = serde_json::to_value(inputs.net.all).expect("counts serialize");
+    all["msgs-per-op"] = json!(per_op(inputs.net.all.msgs));
+    let mut servers = serde_json::to_value(inputs.net.servers).expect("counts serialize");
+    servers["msgs-per-op"] = json!(per_op(inputs.net.servers.msgs));
+    let net = json!({
+        "all": all,
+        "clients": inputs.net.clients,
+        "servers": servers,
+        "valid?": true,
+    });
+    let nodes_ok = json!({"valid?": inputs.errors.is_empty(), "errors": inputs.errors});
+    let verdicts = [
+        &inputs.workload["valid?"],
+        &stats["valid?"],
+        &availability["valid?"],
+        &nodes_ok["valid?"],
+    ];
+    let valid = if verdicts.iter().any(|v| **v == json!(false)) {
+        json!(false)
+    } else if verdicts.iter().all(|v| **v == json!(true)) {
+        json!(true)
+    } else {
+        json!("unknown")
+    };
+    let cpu_cores = inputs
+        .cpu
+        .map(|cpu| cpu.as_secs_f64() / inputs.wall.as_secs_f64().max(1e-9));
+    json!({
+        "workload": inputs.workload,
+        "stats": stats,
+        "availability": availability,
+        "net": net,
+        "nodes": nodes_ok,
+        "nemesis": inputs.nemesis,
+        "bench": {
+            "seed": inputs.seed,
+            "wall-seconds": inputs.wall.as_secs_f64(),
+            "cpu-cores": cpu_cores,
+        },
+        "valid?": valid,
+    })
+}
+
+/// Counts by outcome, overall and per operation; valid when every kind of
+/// operation succeeded at least once (Jepsen's stats checker).
+fn stats(history: &History) -> Value {
+    let mut by_f: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
+    for op in &history.ops {
+        let counts = by_f.entry(op.f.as_str()).or_default();
+        match op.kind {
+            OpType::Invoke => {}
+            OpType::Ok => counts[0] += 1,
+            OpType::Fail => counts[1] += 1,
+            OpType::Info => counts[2] += 1,
+        }
+    }
+    let entry = |[ok, fail, info]: [u64; 3]| {
+        json!({
+            "valid?": ok > 0,
+            "count": ok + fail + info,
+            "ok-count": ok,
+            "fail-count": fail,
+            "info-count": info,
+        })
+    };
+    let total = by_f.values().fold([0; 3], |acc, c| [acc[0] + c[0], acc[1] + c[1], acc[2] + c[2]]);
+    let mut result = entry(total);
+    let by_f: serde_json::Map<String, Value> = by_f
+        .into_iter()
+        .map(|(f, counts)| (f.to_owned(), entry(counts)))
+        .collect();
+    result["valid?"] = json!(by_f.values().all(|v| v["valid?"] == json!(true)));
+    result["by-f"] = Value::Object(by_f);
+    result
+}
+
+/// The fraction of operations that succeeded, judged by `--availability`.
+fn availability(history: &History, required: Option<Availability>) -> Value {
+    let invoked = history.ops.iter().filter(|op| op.kind == OpType::Invoke).count();
+    let ok = history.ops.iter().filter(|op| op.kind == OpType::Ok).count();
+    let fraction = if invoked == 0 { 1.0 } else { ok as f64 / invoked as f64 };
+    let valid = match required {
+        None => true,
+        Some(Availability::Total) => ok == invoked,
+        Some(Availability::Fraction(min)) => fraction >= min,
+    };
+    json!({"valid?": valid, "ok-fraction": fraction})
+}
+
+/// The process's CPU time (user and system, all threads) so far, from
+/// `/proc/self/stat`; `None` off Linux.
+pub fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every Linux this runs on.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// `20261122T031500.123` for a time since the Unix epoch (UTC).
+pub fn timestamp(since_epoch: Duration) -> String {
+    let secs = since_epoch.as_secs();
+    let days = secs / 86_400;
+    let (year, month, day) = civil_from_days(days as i64);
+    let rem = secs % 86_400;
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}.{:03}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        since_epoch.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), after Howard Hinnant's
+/// public-domain algorithm.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// The summary printed at the end of a run.
+pub fn summary(results: &Value, store: &std::path::Path) -> String {
+    let mut out = String::new();
+    let line = |out: &mut String, text: String| {
+        out.push_str(&text);
+        out.push('\n');
+    };
+    let workload = &results["workload"];
+    line(&mut out, format!(":workload {}", compact(workload)));
+    line(
+        &mut out,
+        format!(
+            ":stats {{:count {}, :ok-count {}, :fail-count {}, :info-count {}}}",
+            results["stats"]["count"],
+            results["stats"]["ok-count"],
+            results["stats"]["fail-count"],
+            results["stats"]["info-count"]
+        ),
+    );
+    line(
+        &mut out,
+        format!(
+            ":availability {{:valid? {}, :ok-fraction {:.4}}}",
+            results["availability"]["valid?"],
+            results["availability"]["ok-fraction"].as_f64().unwrap_or(0.0)
+        ),
+    );
+    let net = &results["net"];
+    line(
+        &mut out,
+        format!(
+            ":net {{:all {{:msg-count {}, :msgs-per-op {:.3}}}, :servers {{:msg-count {}, :msgs-per-op {:.3}}}}}",
+            net["all"]["msg-count"],
+            net["all"]["msgs-per-op"].as_f64().unwrap_or(0.0),
+            net["servers"]["msg-count"],
+            net["servers"]["msgs-per-op"].as_f64().unwrap_or(0.0)
+        ),
+    );
+    for error in results["nodes"]["errors"].as_array().into_iter().flatten() {
+        line(&mut out, format!(":node-error {}", error.as_str().unwrap_or_default()));
+    }
+    if let Some(cores) = results["bench"]["cpu-cores"].as_f64() {
+        line(&mut out, format!(":bench {{:cpu-cores {cores:.3}, :seed {}}}", results["bench"]["seed"]));
+    }
+    line(&mut out, format!(":store {}", store.display()));
+    line(&mut out, format!(":valid? {}", results["valid?"]));
+    if results["valid?"] == json!(true) {
+        line(&mut out, "\nEverything looks good! ヽ(‘ー`)ノ".to_owned());
+    } else {
+        line(&mut out, "\nAnalysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻".to_owned());
+    }
+    out
+}
+
+/// A checker result on one line, long lists shortened.
+fn compact(value: &Value) -> String {
+    match value {
+        Value::Array(items) if items.len() > 8 => {
+            let shown: Vec<String> = items[..8].iter().map(compact).collect();
+            format!("[{} ... {} more]", shown.join(", "), items.len() - 8)
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(compact).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => {
+            let fields: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!(":{k} {}", compact(v)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_calendar_times() {
+        // 2026-11-22T03:15:00.123Z
+        let t = Duration::from_millis(1_795_317_300_123);
+        assert_eq!(timestamp(t), "20261122T031500.123");
+        assert_eq!(timestamp(Duration::ZERO), "19700101T000000.000");
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn definite_codes_follow_maelstrom() {
+        assert!(is_definite(20) && is_definite(11) && is_definite(1));
+        assert!(!is_definite(0) && !is_definite(13) && !is_definite(1000));
+    }
+
+    #[test]
+    fn cpu_time_is_read() {
+        assert!(cpu_time().is_some());
+    }
+}

@@ -1,0 +1,55 @@
+//! `echo`: every reply must carry the payload of its request.
+
+use serde_json::{json, Value};
+
+use super::{field, Invocation, Workload};
+use crate::history::{History, OpType};
+
+/// Sends `echo` requests with distinct payloads.
+#[derive(Default)]
+pub struct Echo {
+    sent: u64,
+}
+
+impl Workload for Echo {
+    fn next_op(&mut self, _rng: &mut fastrand::Rng) -> Invocation {
+        // Distinct payloads, so that a reply carrying another request's
+        // payload is caught too.
+        self.sent += 1;
+        Invocation::new("echo", json!(format!("Please echo {}", self.sent)))
+    }
+
+    fn request(&self, op: &Invocation) -> Value {
+        json!({"type": "echo", "echo": op.value})
+    }
+
+    fn complete(&self, _op: &Invocation, reply: &Value) -> Result<Value, String> {
+        if reply["type"] != "echo_ok" {
+            return Err(format!("expected echo_ok, got {reply}"));
+        }
+        field(reply, "echo").cloned()
+    }
+
+    fn check(&self, history: &History) -> Value {
+        let mut errors = Vec::new();
+        // As in Maelstrom, an echo that failed or timed out is an error too.
+        for (invoke, completion) in history.pairs() {
+            let received = completion
+                .filter(|c| c.kind == OpType::Ok)
+                .map(|c| &c.value);
+            if received != Some(&invoke.value) {
+                let done = completion;
+                errors.push(json!({
+                    "expected": invoke.value,
+                    "received": done.map(|c| json!({"type": c.kind, "value": c.value, "error": c.error})),
+                    "invoke": invoke.index,
+                }));
+            }
+        }
+        json!({
+            "valid?": errors.is_empty(),
+            "error-count": errors.len(),
+            "errors": errors.into_iter().take(10).collect::<Vec<_>>(),
+        })
+    }
+}
