@@ -233,7 +233,9 @@ fn parse_availability(text: &str) -> Result<Availability, String> {
     }
     match text.parse::<f64>() {
         Ok(fraction) if (0.0..=1.0).contains(&fraction) => Ok(Availability::Fraction(fraction)),
-        _ => Err(format!("expected `total` or a fraction from 0 to 1, got `{text}`")),
+        _ => Err(format!(
+            "expected `total` or a fraction from 0 to 1, got `{text}`"
+        )),
     }
 }
 
@@ -250,7 +252,8 @@ mod tests {
 
     #[test]
     fn flags_parse_with_maelstroms_defaults() {
-        let config = parse("test -w broadcast --bin ./b --node-count 25 --rate 100 --latency 100").unwrap();
+        let config =
+            parse("test -w broadcast --bin ./b --node-count 25 --rate 100 --latency 100").unwrap();
         assert_eq!(config.workload, Workload::Broadcast);
         assert_eq!(config.node_count, 25);
         assert_eq!(config.processes(), 25);
@@ -264,8 +267,9 @@ mod tests {
     fn concurrency_and_availability_forms() {
         let config = parse("test -w kafka --bin b").unwrap_err();
         assert!(config.to_string().contains("invalid value 'kafka'"));
-        let config = parse("test -w echo --bin b --node-count 3 --concurrency 2n --availability total")
-            .unwrap();
+        let config =
+            parse("test -w echo --bin b --node-count 3 --concurrency 2n --availability total")
+                .unwrap();
         assert_eq!(config.processes(), 6);
         assert_eq!(config.availability, Some(Availability::Total));
         let config = parse("test -w echo --bin b --concurrency 7 --availability 0.5").unwrap();

@@ -43,7 +43,15 @@ pub struct History {
 
 impl History {
     /// Appends an entry and gives it the next index.
-    pub fn push(&mut self, time: u64, kind: OpType, process: u64, f: &str, value: Value, error: Option<Value>) {
+    pub fn push(
+        &mut self,
+        time: u64,
+        kind: OpType,
+        process: u64,
+        f: &str,
+        value: Value,
+        error: Option<Value>,
+    ) {
         let index = self.ops.len();
         self.ops.push(Op {
             index,
@@ -57,16 +65,25 @@ impl History {
         });
     }
 
-    /// Reads a history written one JSON object a line.
+    /// Reads a history written one JSON object a line (as Maelstrom's
+    /// histories are converted). Only client operations are kept: entries
+    /// whose process is not an integer (the nemesis) are skipped.
     pub fn from_jsonl(text: &str) -> Result<Self, String> {
-        let ops = text
+        let mut ops = Vec::new();
+        for (n, line) in text
             .lines()
-            .filter(|line| !line.trim().is_empty())
             .enumerate()
-            .map(|(n, line)| {
-                serde_json::from_str(line).map_err(|err| format!("history line {}: {err}", n + 1))
-            })
-            .collect::<Result<_, _>>()?;
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let entry: Value = serde_json::from_str(line)
+                .map_err(|err| format!("history line {}: {err}", n + 1))?;
+            if !entry["process"].is_u64() {
+                continue;
+            }
+            let op = serde_json::from_value(entry)
+                .map_err(|err| format!("history line {}: {err}", n + 1))?;
+            ops.push(op);
+        }
         Ok(History { ops })
     }
 

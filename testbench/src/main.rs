@@ -11,7 +11,10 @@ fn main() -> ExitCode {
     match command {
         Command::Test(config) => match testbench::run(&config) {
             Ok(outcome) => {
-                print!("{}", testbench::results::summary(&outcome.results, &outcome.store));
+                print!(
+                    "{}",
+                    testbench::results::summary(&outcome.results, &outcome.store)
+                );
                 if outcome.valid {
                     ExitCode::SUCCESS
                 } else {

@@ -74,14 +74,16 @@ impl Nemesis {
                 net.heal();
             }
             self.starts_next = !self.starts_next;
-            self.next += Duration::from_secs_f64(self.rng.f64() * 2.0 * self.interval.as_secs_f64());
+            self.next +=
+                Duration::from_secs_f64(self.rng.f64() * 2.0 * self.interval.as_secs_f64());
         }
     }
 
     /// Heals the network for good (before the final phase).
     pub fn heal(&mut self, net: &mut Network) {
         if self.enabled {
-            self.log.push(json!({"f": "stop-partition", "final?": true}));
+            self.log
+                .push(json!({"f": "stop-partition", "final?": true}));
         }
         net.heal();
         self.enabled = false;
@@ -170,7 +172,14 @@ mod tests {
         let kinds: Vec<&str> = n.log.iter().map(|e| e["f"].as_str().unwrap()).collect();
         assert!(kinds.len() > 10);
         for (i, kind) in kinds.iter().enumerate() {
-            assert_eq!(*kind, if i % 2 == 0 { "start-partition" } else { "stop-partition" });
+            assert_eq!(
+                *kind,
+                if i % 2 == 0 {
+                    "start-partition"
+                } else {
+                    "stop-partition"
+                }
+            );
         }
         n.heal(&mut net);
         assert!(!net.is_partitioned());

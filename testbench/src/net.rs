@@ -129,8 +129,8 @@ impl Network {
     /// (node to node, node to service) takes a latency drawn from the
     /// distribution, in whole milliseconds, as Maelstrom does.
     pub fn send(&mut self, packet: Packet, now: Instant) {
-        let involves_client = matches!(packet.src, Endpoint::Client(_))
-            || matches!(packet.dest, Endpoint::Client(_));
+        let involves_client =
+            matches!(packet.src, Endpoint::Client(_)) || matches!(packet.dest, Endpoint::Client(_));
         self.stats.all.send += 1;
         self.stats.all.msgs += 1;
         let class = if involves_client {
@@ -178,8 +178,8 @@ impl Network {
     }
 
     fn received(&mut self, packet: Packet) -> Packet {
-        let involves_client = matches!(packet.src, Endpoint::Client(_))
-            || matches!(packet.dest, Endpoint::Client(_));
+        let involves_client =
+            matches!(packet.src, Endpoint::Client(_)) || matches!(packet.dest, Endpoint::Client(_));
         self.stats.all.recv += 1;
         if involves_client {
             self.stats.clients.recv += 1;
@@ -254,12 +254,24 @@ mod tests {
         net.send(packet(Endpoint::Node(0), Endpoint::Node(2)), t0);
         net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), t0);
         net.send(packet(Endpoint::Node(2), Endpoint::Client(1)), t0);
-        net.send(packet(Endpoint::Node(2), Endpoint::Service(crate::services::Service::LinKv)), t0);
+        net.send(
+            packet(
+                Endpoint::Node(2),
+                Endpoint::Service(crate::services::Service::LinKv),
+            ),
+            t0,
+        );
         let later = t0 + Duration::from_secs(1);
-        let delivered: Vec<_> = std::iter::from_fn(|| net.deliver(later)).map(|p| p.dest).collect();
+        let delivered: Vec<_> = std::iter::from_fn(|| net.deliver(later))
+            .map(|p| p.dest)
+            .collect();
         assert_eq!(
             delivered,
-            [Endpoint::Client(1), Endpoint::Node(1), Endpoint::Service(crate::services::Service::LinKv)]
+            [
+                Endpoint::Client(1),
+                Endpoint::Node(1),
+                Endpoint::Service(crate::services::Service::LinKv)
+            ]
         );
         assert_eq!(net.stats.servers.send, 4);
         assert_eq!(net.stats.servers.recv, 2);
@@ -275,7 +287,9 @@ mod tests {
         net.partition([(1, 0)]);
         net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), t0);
         net.send(packet(Endpoint::Node(1), Endpoint::Node(0)), t0);
-        let delivered: Vec<_> = std::iter::from_fn(|| net.deliver(t0)).map(|p| p.dest).collect();
+        let delivered: Vec<_> = std::iter::from_fn(|| net.deliver(t0))
+            .map(|p| p.dest)
+            .collect();
         assert_eq!(delivered, [Endpoint::Node(0)]);
     }
 

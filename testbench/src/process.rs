@@ -48,7 +48,8 @@ impl NodeProcess {
         let stdout = child.stdout.take().expect("piped");
         let stderr = child.stderr.take().expect("piped");
         let stdin = child.stdin.take().expect("piped");
-        let log = File::create(log).map_err(|err| format!("cannot create {}: {err}", log.display()))?;
+        let log =
+            File::create(log).map_err(|err| format!("cannot create {}: {err}", log.display()))?;
         let (to_node, lines) = mpsc::channel::<String>();
         let prefix = format!("{id}: ");
         let threads = vec![

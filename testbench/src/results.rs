@@ -56,7 +56,13 @@ pub fn assemble(inputs: Inputs<'_>) -> Value {
         .iter()
         .filter(|op| op.kind == OpType::Invoke)
         .count() as f64;
-    let per_op = |msgs: u64| if invoked > 0.0 { msgs as f64 / invoked } else { 0.0 };
+    let per_op = |msgs: u64| {
+        if invoked > 0.0 {
+            msgs as f64 / invoked
+        } else {
+            0.0
+        }
+    };
     let mut all = serde_json::to_value(inputs.net.all).expect("counts serialize");
     all["msgs-per-op"] = json!(per_op(inputs.net.all.msgs));
     let mut servers = serde_json::to_value(inputs.net.servers).expect("counts serialize");
@@ -122,7 +128,9 @@ fn stats(history: &History) -> Value {
             "info-count": info,
         })
     };
-    let total = by_f.values().fold([0; 3], |acc, c| [acc[0] + c[0], acc[1] + c[1], acc[2] + c[2]]);
+    let total = by_f.values().fold([0; 3], |acc, c| {
+        [acc[0] + c[0], acc[1] + c[1], acc[2] + c[2]]
+    });
     let mut result = entry(total);
     let by_f: serde_json::Map<String, Value> = by_f
         .into_iter()
@@ -135,9 +143,21 @@ fn stats(history: &History) -> Value {
 
 /// The fraction of operations that succeeded, judged by `--availability`.
 fn availability(history: &History, required: Option<Availability>) -> Value {
-    let invoked = history.ops.iter().filter(|op| op.kind == OpType::Invoke).count();
-    let ok = history.ops.iter().filter(|op| op.kind == OpType::Ok).count();
-    let fraction = if invoked == 0 { 1.0 } else { ok as f64 / invoked as f64 };
+    let invoked = history
+        .ops
+        .iter()
+        .filter(|op| op.kind == OpType::Invoke)
+        .count();
+    let ok = history
+        .ops
+        .iter()
+        .filter(|op| op.kind == OpType::Ok)
+        .count();
+    let fraction = if invoked == 0 {
+        1.0
+    } else {
+        ok as f64 / invoked as f64
+    };
     let valid = match required {
         None => true,
         Some(Availability::Total) => ok == invoked,
@@ -212,7 +232,9 @@ pub fn summary(results: &Value, store: &std::path::Path) -> String {
         format!(
             ":availability {{:valid? {}, :ok-fraction {:.4}}}",
             results["availability"]["valid?"],
-            results["availability"]["ok-fraction"].as_f64().unwrap_or(0.0)
+            results["availability"]["ok-fraction"]
+                .as_f64()
+                .unwrap_or(0.0)
         ),
     );
     let net = &results["net"];
@@ -227,10 +249,19 @@ pub fn summary(results: &Value, store: &std::path::Path) -> String {
         ),
     );
     for error in results["nodes"]["errors"].as_array().into_iter().flatten() {
-        line(&mut out, format!(":node-error {}", error.as_str().unwrap_or_default()));
+        line(
+            &mut out,
+            format!(":node-error {}", error.as_str().unwrap_or_default()),
+        );
     }
     if let Some(cores) = results["bench"]["cpu-cores"].as_f64() {
-        line(&mut out, format!(":bench {{:cpu-cores {cores:.3}, :seed {}}}", results["bench"]["seed"]));
+        line(
+            &mut out,
+            format!(
+                ":bench {{:cpu-cores {cores:.3}, :seed {}}}",
+                results["bench"]["seed"]
+            ),
+        );
     }
     line(&mut out, format!(":store {}", store.display()));
     line(&mut out, format!(":valid? {}", results["valid?"]));
@@ -249,7 +280,10 @@ fn compact(value: &Value) -> String {
             let shown: Vec<String> = items[..8].iter().map(compact).collect();
             format!("[{} ... {} more]", shown.join(", "), items.len() - 8)
         }
-        Value::Array(items) => format!("[{}]", items.iter().map(compact).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(compact).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(map) => {
             let fields: Vec<String> = map
                 .iter()

@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::history::{History, OpType};
-use crate::net::{Directory, Endpoint, Network, Packet};
 use crate::nemesis::Nemesis;
+use crate::net::{Directory, Endpoint, Network, Packet};
 use crate::process::{Event, NodeProcess};
 use crate::services::Services;
 use crate::workload::{self, Invocation, Workload};
@@ -74,7 +74,8 @@ fn store_dir(config: &Config) -> Result<PathBuf, String> {
         n += 1;
         dir = base.join(format!("{}-{n}", crate::results::timestamp(now)));
     }
-    std::fs::create_dir_all(&dir).map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     Ok(dir)
 }
 
@@ -326,7 +327,14 @@ impl<'c> Engine<'c> {
             let s = &self.slots[slot];
             (s.process, s.client, s.node)
         };
-        self.history.push(self.elapsed_nanos(), OpType::Invoke, process, op.f, op.value.clone(), None);
+        self.history.push(
+            self.elapsed_nanos(),
+            OpType::Invoke,
+            process,
+            op.f,
+            op.value.clone(),
+            None,
+        );
         self.slots[slot].busy = Some(InFlight {
             msg_id,
             op,
@@ -355,7 +363,14 @@ impl<'c> Engine<'c> {
             return;
         };
         let process = self.slots[slot].process;
-        self.history.push(self.elapsed_nanos(), kind, process, in_flight.op.f, value, error);
+        self.history.push(
+            self.elapsed_nanos(),
+            kind,
+            process,
+            in_flight.op.f,
+            value,
+            error,
+        );
         self.history.ops.last_mut().expect("just pushed").is_final = in_flight.is_final;
         if kind == OpType::Info {
             self.slots[slot].process += self.slots.len() as u64;
@@ -367,13 +382,24 @@ impl<'c> Engine<'c> {
     /// message that is due and times out overdue operations.
     fn step(&mut self, wake: Option<Instant>) {
         let now = Instant::now();
-        let deadlines = self.slots.iter().filter_map(|s| s.busy.as_ref().map(|b| b.deadline));
-        let next = [wake, self.net.next_due(), deadlines.min(), Some(now + Duration::from_millis(100))]
-            .into_iter()
-            .flatten()
-            .min()
-            .expect("one is always set");
-        match self.events.recv_timeout(next.saturating_duration_since(now)) {
+        let deadlines = self
+            .slots
+            .iter()
+            .filter_map(|s| s.busy.as_ref().map(|b| b.deadline));
+        let next = [
+            wake,
+            self.net.next_due(),
+            deadlines.min(),
+            Some(now + Duration::from_millis(100)),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .expect("one is always set");
+        match self
+            .events
+            .recv_timeout(next.saturating_duration_since(now))
+        {
             Ok(event) => {
                 self.on_event(event);
                 while let Ok(event) = self.events.try_recv() {
@@ -387,7 +413,8 @@ impl<'c> Engine<'c> {
             self.deliver(packet);
         }
         for slot in 0..self.slots.len() {
-            let Some(in_flight) = self.slots[slot].busy.as_ref().filter(|b| b.deadline <= now) else {
+            let Some(in_flight) = self.slots[slot].busy.as_ref().filter(|b| b.deadline <= now)
+            else {
                 continue;
             };
             let kind = if self.workload.idempotent(in_flight.op.f) {
@@ -406,10 +433,12 @@ impl<'c> Engine<'c> {
             Event::Closed { node } => {
                 if self.running[node] {
                     self.running[node] = false;
-                    let status = self.nodes[node]
-                        .exit_status()
-                        .map_or_else(|| "closed its stdout".to_owned(), |s| format!("exited ({s})"));
-                    self.errors.push(format!("{} {status} during the run", self.nodes[node].id));
+                    let status = self.nodes[node].exit_status().map_or_else(
+                        || "closed its stdout".to_owned(),
+                        |s| format!("exited ({s})"),
+                    );
+                    self.errors
+                        .push(format!("{} {status} during the run", self.nodes[node].id));
                 }
             }
         }
@@ -463,7 +492,7 @@ impl<'c> Engine<'c> {
     fn deliver(&mut self, packet: Packet) {
         match packet.dest {
             Endpoint::Node(node) => self.nodes[node].send(packet.line),
-            Endpoint::Client(client) => self.to_client(client, &packet.line),
+            Endpoint::Client(client) => self.deliver_to_client(client, &packet.line),
             Endpoint::Service(service) => {
                 let Ok(message) = serde_json::from_str::<Value>(&packet.line) else {
                     return;
@@ -485,7 +514,7 @@ impl<'c> Engine<'c> {
         }
     }
 
-    fn to_client(&mut self, client: u64, line: &str) {
+    fn deliver_to_client(&mut self, client: u64, line: &str) {
         let Ok(message) = serde_json::from_str::<Value>(line) else {
             return;
         };
@@ -508,11 +537,12 @@ impl<'c> Engine<'c> {
         }
         if body["type"] == "error" {
             let code = body["code"].as_u64().unwrap_or(13);
-            let kind = if crate::results::is_definite(code) || self.workload.idempotent(in_flight.op.f) {
-                OpType::Fail
-            } else {
-                OpType::Info
-            };
+            let kind =
+                if crate::results::is_definite(code) || self.workload.idempotent(in_flight.op.f) {
+                    OpType::Fail
+                } else {
+                    OpType::Info
+                };
             let error = json!([crate::results::error_name(code), body["text"]]);
             let value = in_flight.op.value.clone();
             self.complete(slot, kind, value, Some(error));
@@ -522,7 +552,12 @@ impl<'c> Engine<'c> {
             Ok(value) => self.complete(slot, OpType::Ok, value, None),
             Err(problem) => {
                 let value = in_flight.op.value.clone();
-                self.complete(slot, OpType::Info, value, Some(json!(format!("indeterminate: {problem}"))));
+                self.complete(
+                    slot,
+                    OpType::Info,
+                    value,
+                    Some(json!(format!("indeterminate: {problem}"))),
+                );
             }
         }
     }
@@ -551,14 +586,28 @@ impl<'c> Engine<'c> {
             return;
         }
         self.last_progress = Instant::now();
-        let invoked = self.history.ops.iter().filter(|o| o.kind == OpType::Invoke).count();
-        let ok = self.history.ops.iter().filter(|o| o.kind == OpType::Ok).count();
+        let invoked = self
+            .history
+            .ops
+            .iter()
+            .filter(|o| o.kind == OpType::Invoke)
+            .count();
+        let ok = self
+            .history
+            .ops
+            .iter()
+            .filter(|o| o.kind == OpType::Ok)
+            .count();
         let left = end.saturating_duration_since(Instant::now()).as_secs_f64();
         eprint!(
             "\r{:>6.1}s left  ops {invoked:>7}  ok {ok:>7}  msgs {:>9}  {}   ",
             left,
             self.net.stats.all.msgs,
-            if self.net.is_partitioned() { "partitioned" } else { "           " }
+            if self.net.is_partitioned() {
+                "partitioned"
+            } else {
+                "           "
+            }
         );
     }
 

@@ -283,9 +283,9 @@ impl Services {
                 },
             },
         };
-        reply
-            .as_object_mut()
-            .map(|reply: &mut Map<String, Value>| reply.insert("in_reply_to".into(), json!(msg_id)));
+        reply.as_object_mut().map(|reply: &mut Map<String, Value>| {
+            reply.insert("in_reply_to".into(), json!(msg_id))
+        });
         Some(reply)
     }
 }
@@ -302,7 +302,12 @@ mod tests {
     fn lin_kv_reads_writes_and_compares() {
         let mut s = Services::new(1);
         let kv = Service::LinKv;
-        let missing = call(&mut s, kv, "n1", json!({"type": "read", "msg_id": 1, "key": "a"}));
+        let missing = call(
+            &mut s,
+            kv,
+            "n1",
+            json!({"type": "read", "msg_id": 1, "key": "a"}),
+        );
         assert_eq!(missing["code"], 20);
         assert_eq!(missing["in_reply_to"], 1);
         let created = json!({"type": "cas", "msg_id": 2, "key": "a", "from": 0, "to": 1, "create_if_not_exists": true});
@@ -311,12 +316,38 @@ mod tests {
         assert_eq!(call(&mut s, kv, "n1", stale)["code"], 22);
         let no_key = json!({"type": "cas", "msg_id": 4, "key": "b", "from": 0, "to": 2});
         assert_eq!(call(&mut s, kv, "n1", no_key)["code"], 20);
-        call(&mut s, kv, "n2", json!({"type": "write", "msg_id": 5, "key": "a", "value": [1]}));
-        let read = call(&mut s, kv, "n1", json!({"type": "read", "msg_id": 6, "key": "a"}));
-        assert_eq!(read, json!({"type": "read_ok", "value": [1], "in_reply_to": 6}));
-        assert_eq!(call(&mut s, kv, "n1", json!({"type": "read", "msg_id": 7}))["code"], 12);
-        assert_eq!(call(&mut s, kv, "n1", json!({"type": "scan", "msg_id": 8, "key": 1}))["code"], 10);
-        assert!(s.handle(kv, "n1", &json!({"type": "read", "key": "a"})).is_none());
+        call(
+            &mut s,
+            kv,
+            "n2",
+            json!({"type": "write", "msg_id": 5, "key": "a", "value": [1]}),
+        );
+        let read = call(
+            &mut s,
+            kv,
+            "n1",
+            json!({"type": "read", "msg_id": 6, "key": "a"}),
+        );
+        assert_eq!(
+            read,
+            json!({"type": "read_ok", "value": [1], "in_reply_to": 6})
+        );
+        assert_eq!(
+            call(&mut s, kv, "n1", json!({"type": "read", "msg_id": 7}))["code"],
+            12
+        );
+        assert_eq!(
+            call(
+                &mut s,
+                kv,
+                "n1",
+                json!({"type": "scan", "msg_id": 8, "key": 1})
+            )["code"],
+            10
+        );
+        assert!(s
+            .handle(kv, "n1", &json!({"type": "read", "key": "a"}))
+            .is_none());
     }
 
     #[test]
@@ -326,14 +357,29 @@ mod tests {
         let mut saw_stale = false;
         let mut last = -1;
         for i in 0..200 {
-            call(&mut s, kv, "n1", json!({"type": "write", "msg_id": i, "key": "k", "value": i}));
-            let read = call(&mut s, kv, "n2", json!({"type": "read", "msg_id": 1000 + i, "key": "k"}));
+            call(
+                &mut s,
+                kv,
+                "n1",
+                json!({"type": "write", "msg_id": i, "key": "k", "value": i}),
+            );
+            let read = call(
+                &mut s,
+                kv,
+                "n2",
+                json!({"type": "read", "msg_id": 1000 + i, "key": "k"}),
+            );
             let value = read["value"].as_i64().unwrap_or(-1);
             assert!(value >= last, "n2 went back from {last} to {value}");
             saw_stale |= value < i as i64;
             last = value;
             // The writer always sees its own write.
-            let own = call(&mut s, kv, "n1", json!({"type": "read", "msg_id": 5000 + i, "key": "k"}));
+            let own = call(
+                &mut s,
+                kv,
+                "n1",
+                json!({"type": "read", "msg_id": 5000 + i, "key": "k"}),
+            );
             assert_eq!(own["value"], i);
         }
         assert!(saw_stale, "seq-kv never served a past state");
@@ -342,8 +388,18 @@ mod tests {
     #[test]
     fn lin_tso_counts_up() {
         let mut s = Services::new(1);
-        let a = call(&mut s, Service::LinTso, "n1", json!({"type": "ts", "msg_id": 1}));
-        let b = call(&mut s, Service::LinTso, "n2", json!({"type": "ts", "msg_id": 1}));
+        let a = call(
+            &mut s,
+            Service::LinTso,
+            "n1",
+            json!({"type": "ts", "msg_id": 1}),
+        );
+        let b = call(
+            &mut s,
+            Service::LinTso,
+            "n2",
+            json!({"type": "ts", "msg_id": 1}),
+        );
         assert!(b["ts"].as_u64() > a["ts"].as_u64());
     }
 
@@ -353,8 +409,18 @@ mod tests {
         let kv = Service::LwwKv;
         let mut stale = false;
         for i in 0..200 {
-            call(&mut s, kv, "n1", json!({"type": "write", "msg_id": i, "key": "k", "value": i}));
-            let read = call(&mut s, kv, "n1", json!({"type": "read", "msg_id": 1000 + i, "key": "k"}));
+            call(
+                &mut s,
+                kv,
+                "n1",
+                json!({"type": "write", "msg_id": i, "key": "k", "value": i}),
+            );
+            let read = call(
+                &mut s,
+                kv,
+                "n1",
+                json!({"type": "read", "msg_id": 1000 + i, "key": "k"}),
+            );
             stale |= read["value"] != i;
         }
         assert!(stale, "lww-kv behaved linearizably");

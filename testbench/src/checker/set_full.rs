@@ -20,7 +20,13 @@ use serde_json::{json, Value};
 use crate::history::{History, Op, OpType};
 
 /// The quantiles Maelstrom reports.
-const POINTS: [(f64, &str); 5] = [(0.0, "0"), (0.5, "0.5"), (0.95, "0.95"), (0.99, "0.99"), (1.0, "1")];
+const POINTS: [(f64, &str); 5] = [
+    (0.0, "0"),
+    (0.5, "0.5"),
+    (0.95, "0.95"),
+    (0.99, "0.99"),
+    (1.0, "1"),
+];
 
 struct Element<'h> {
     value: &'h Value,
@@ -113,7 +119,11 @@ fn outcome(element: &Element) -> Outcome {
     let (present, absent) = (index(element.last_present), index(element.last_absent));
     if element.last_present.is_some() && absent < present {
         Outcome::Stable
-    } else if element.known.is_some_and(|known| (known.index as i64) < absent) && present < absent {
+    } else if element
+        .known
+        .is_some_and(|known| (known.index as i64) < absent)
+        && present < absent
+    {
         Outcome::Lost
     } else {
         Outcome::NeverRead
@@ -135,10 +145,18 @@ fn summarise(elements: &[Element], duplicated: HashMap<String, (Value, usize)>) 
             let outcome = outcome(element);
             let after = |op: Option<&Op>| op.map_or(0, |op| op.time + 1);
             let known = element.known;
-            let stable = (outcome == Outcome::Stable)
-                .then(|| latency(known.expect("stable means shown"), after(element.last_absent)));
-            let lost = (outcome == Outcome::Lost)
-                .then(|| latency(known.expect("lost means known"), after(element.last_present)));
+            let stable = (outcome == Outcome::Stable).then(|| {
+                latency(
+                    known.expect("stable means shown"),
+                    after(element.last_absent),
+                )
+            });
+            let lost = (outcome == Outcome::Lost).then(|| {
+                latency(
+                    known.expect("lost means known"),
+                    after(element.last_present),
+                )
+            });
             (element, outcome, stable, lost)
         })
         .collect();
@@ -154,7 +172,10 @@ fn summarise(elements: &[Element], duplicated: HashMap<String, (Value, usize)>) 
     let lost = values(Outcome::Lost);
     let never_read = values(Outcome::NeverRead);
     let stable_count = verdicts.iter().filter(|v| v.1 == Outcome::Stable).count();
-    let mut stale: Vec<&Verdict> = verdicts.iter().filter(|v| v.2.is_some_and(|l| l > 0)).collect();
+    let mut stale: Vec<&Verdict> = verdicts
+        .iter()
+        .filter(|v| v.2.is_some_and(|l| l > 0))
+        .collect();
     stale.sort_by(|a, b| compare_values(a.0.value, b.0.value));
     // Ascending by latency (ties in element order), then reversed: the
     // order Maelstrom lists them in.
@@ -306,6 +327,9 @@ mod tests {
     #[test]
     fn quantiles_pick_floor_of_n_p() {
         let q = quantiles((1..=10).collect()).unwrap();
-        assert_eq!(q, json!({"0": 1, "0.5": 6, "0.95": 10, "0.99": 10, "1": 10}));
+        assert_eq!(
+            q,
+            json!({"0": 1, "0.5": 6, "0.95": 10, "0.99": 10, "1": 10})
+        );
     }
 }

@@ -137,14 +137,24 @@ mod tests {
 
     #[test]
     fn topologies_are_symmetric_and_connected() {
-        for kind in [Topology::Grid, Topology::Line, Topology::Total, Topology::Tree2, Topology::Tree3, Topology::Tree4] {
+        for kind in [
+            Topology::Grid,
+            Topology::Line,
+            Topology::Total,
+            Topology::Tree2,
+            Topology::Tree3,
+            Topology::Tree4,
+        ] {
             for n in [1, 2, 5, 25] {
                 let nodes = ids(n);
                 let map = topology(kind, &nodes);
                 for (node, around) in &map {
                     for other in around.as_array().unwrap() {
                         let back = map[other.as_str().unwrap()].as_array().unwrap();
-                        assert!(back.contains(&json!(node)), "{kind:?} {n}: {node} → {other} is one-way");
+                        assert!(
+                            back.contains(&json!(node)),
+                            "{kind:?} {n}: {node} → {other} is one-way"
+                        );
                     }
                 }
                 // Everyone is reachable from n1.

@@ -53,7 +53,12 @@ impl Workload for Counter {
                 let value = field(reply, "value")?;
                 value
                     .as_i64()
-                    .or_else(|| value.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+                    .or_else(|| {
+                        value
+                            .as_f64()
+                            .filter(|f| f.fract() == 0.0)
+                            .map(|f| f as i64)
+                    })
                     .map(|v| json!(v))
                     .ok_or_else(|| format!("`value` is not an integer: {reply}"))
             }
@@ -77,7 +82,10 @@ impl Workload for Counter {
         let mut acceptable = vec![(definite, definite)];
         for op in adds.filter(|op| op.kind == OpType::Info) {
             if let Some(delta) = op.value.as_i64() {
-                let shifted: Vec<(i64, i64)> = acceptable.iter().map(|(lo, hi)| (lo + delta, hi + delta)).collect();
+                let shifted: Vec<(i64, i64)> = acceptable
+                    .iter()
+                    .map(|(lo, hi)| (lo + delta, hi + delta))
+                    .collect();
                 acceptable = merge(acceptable.into_iter().chain(shifted).collect());
             }
         }
@@ -91,7 +99,9 @@ impl Workload for Counter {
             .copied()
             .filter(|op| {
                 let value = op.value.as_i64().unwrap_or(i64::MIN);
-                !acceptable.iter().any(|(lo, hi)| (*lo..=*hi).contains(&value))
+                !acceptable
+                    .iter()
+                    .any(|(lo, hi)| (*lo..=*hi).contains(&value))
             })
             .collect();
         let valid = if final_reads.is_empty() {
@@ -169,12 +179,18 @@ mod tests {
         ];
         let result = run(&rows);
         assert_eq!(result["valid?"], true);
-        assert_eq!(result["acceptable"], json!([[1, 1], [3, 3], [6, 6], [8, 8]]));
+        assert_eq!(
+            result["acceptable"],
+            json!([[1, 1], [3, 3], [6, 6], [8, 8]])
+        );
     }
 
     #[test]
     fn touching_intervals_merge() {
-        assert_eq!(merge(vec![(5, 6), (1, 2), (3, 3), (9, 9), (4, 4)]), vec![(1, 6), (9, 9)]);
+        assert_eq!(
+            merge(vec![(5, 6), (1, 2), (3, 3), (9, 9), (4, 4)]),
+            vec![(1, 6), (9, 9)]
+        );
         assert_eq!(merge(vec![(1, 2), (4, 4)]), vec![(1, 2), (4, 4)]);
     }
 }

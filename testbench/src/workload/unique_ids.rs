@@ -24,25 +24,34 @@ impl Workload for UniqueIds {
     }
 
     fn check(&self, history: &History) -> Value {
-        let attempted = history.ops.iter().filter(|op| op.kind == OpType::Invoke).count();
+        let attempted = history
+            .ops
+            .iter()
+            .filter(|op| op.kind == OpType::Invoke)
+            .count();
         let mut counts: HashMap<String, (Value, usize)> = HashMap::new();
         for op in history.ops.iter().filter(|op| op.kind == OpType::Ok) {
-            counts.entry(op.value.to_string()).or_insert((op.value.clone(), 0)).1 += 1;
+            counts
+                .entry(op.value.to_string())
+                .or_insert((op.value.clone(), 0))
+                .1 += 1;
         }
         let acknowledged: usize = counts.values().map(|(_, n)| n).sum();
-        let mut duplicated: Vec<(Value, usize)> = counts.into_values().filter(|(_, n)| *n > 1).collect();
-        duplicated.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.to_string().cmp(&b.0.to_string())));
-        let numbers: Vec<f64> = history
+        let mut duplicated: Vec<(Value, usize)> =
+            counts.into_values().filter(|(_, n)| *n > 1).collect();
+        duplicated.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then_with(|| a.0.to_string().cmp(&b.0.to_string()))
+        });
+        let ids = history
             .ops
             .iter()
             .filter(|op| op.kind == OpType::Ok)
-            .filter_map(|op| op.value.as_f64())
-            .collect();
-        let range = (!numbers.is_empty()).then(|| {
-            let min = numbers.iter().copied().fold(f64::INFINITY, f64::min);
-            let max = numbers.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            json!([min, max])
-        });
+            .map(|op| &op.value);
+        let range = ids
+            .clone()
+            .min_by(|a, b| compare(a, b))
+            .zip(ids.max_by(|a, b| compare(a, b)));
         json!({
             "valid?": duplicated.is_empty(),
             "attempted-count": attempted,
@@ -50,10 +59,22 @@ impl Workload for UniqueIds {
             "duplicated-count": duplicated.len(),
             "duplicated": duplicated
                 .iter()
-                .take(10)
+                .take(48)
                 .map(|(id, n)| json!({"id": id, "count": n}))
                 .collect::<Vec<_>>(),
-            "range": range,
+            "range": range.map(|(min, max)| json!([min, max])),
         })
+    }
+}
+
+/// Integers by value, then other numbers, then anything else by its text.
+fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
+    match (a.as_i64(), b.as_i64(), a.as_u64(), b.as_u64()) {
+        (Some(x), Some(y), ..) => x.cmp(&y),
+        (.., Some(x), Some(y)) => x.cmp(&y),
+        _ => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            _ => a.to_string().cmp(&b.to_string()),
+        },
     }
 }

@@ -1,0 +1,72 @@
+//! The broadcast checker, fed histories the real Maelstrom recorded, must
+//! reach Maelstrom's verdict and its stable-latency quantiles.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use testbench::checker::set_full;
+use testbench::history::History;
+
+fn reference(name: &str) -> (History, Value) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/maelstrom-reference")
+        .join(name);
+    let read = |file: &str| {
+        std::fs::read_to_string(dir.join(file)).unwrap_or_else(|err| {
+            panic!(
+                "reading {}: {err} (shared/ must sit beside the repository)",
+                dir.join(file).display()
+            )
+        })
+    };
+    let history = History::from_jsonl(&read("history.jsonl")).unwrap();
+    let results = serde_json::from_str(&read("results.json")).unwrap();
+    (history, results)
+}
+
+fn reproduces(name: &str) {
+    let (history, maelstrom) = reference(name);
+    let ours = set_full::check(&history, "broadcast");
+    let theirs = &maelstrom["workload"];
+    for key in [
+        "valid?",
+        "attempt-count",
+        "stable-count",
+        "lost-count",
+        "lost",
+        "never-read-count",
+        "stale-count",
+        "stale",
+    ] {
+        assert_eq!(ours[key], theirs[key], "{name}: {key}");
+    }
+    for point in ["0", "0.5", "0.95", "0.99", "1"] {
+        let (a, b) = (
+            ours["stable-latencies"][point].as_i64().unwrap(),
+            theirs["stable-latencies"][point].as_i64().unwrap(),
+        );
+        assert!(
+            (a - b).abs() <= 1,
+            "{name}: quantile {point}: ours {a} ms, Maelstrom's {b} ms"
+        );
+    }
+    let worst = |v: &Value| -> Vec<(Value, Value)> {
+        v["worst-stale"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| (w["element"].clone(), w["stable-latency"].clone()))
+            .collect()
+    };
+    assert_eq!(worst(&ours), worst(theirs), "{name}: worst-stale");
+}
+
+#[test]
+fn star_overlay_flushing_every_100ms() {
+    reproduces("broadcast-star-100ms");
+}
+
+#[test]
+fn star_overlay_flushing_every_400ms() {
+    reproduces("broadcast-star-400ms");
+}
