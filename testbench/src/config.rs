@@ -18,6 +18,25 @@ pub struct Cli {
 pub enum Command {
     /// Runs a workload against a cluster of node binaries and checks it.
     Test(Config),
+    /// Runs every challenge binary found with the official Gossip Glomers
+    /// parameters and prints one table.
+    Official(Official),
+}
+
+/// `testbench official`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Official {
+    /// Where the challenge binaries are.
+    #[arg(long, default_value = "target/release")]
+    pub bin_dir: PathBuf,
+
+    /// Only the challenges whose name contains this (such as `3b`).
+    #[arg(long)]
+    pub only: Option<String>,
+
+    /// Where runs are stored.
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
 }
 
 /// One test run, as `maelstrom test` takes it.
@@ -103,6 +122,7 @@ impl Config {
         args.push(bin.to_string_lossy().into_owned());
         match Cli::try_parse_from(args).expect("defaults parse").command {
             Command::Test(config) => config,
+            Command::Official(_) => unreachable!("parsed a test"),
         }
     }
 
@@ -247,6 +267,7 @@ mod tests {
         let args = std::iter::once("testbench").chain(args.split_whitespace());
         Cli::try_parse_from(args).map(|cli| match cli.command {
             Command::Test(config) => config,
+            Command::Official(_) => panic!("not a test"),
         })
     }
 

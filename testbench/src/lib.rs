@@ -21,6 +21,7 @@ pub mod config;
 pub mod history;
 pub mod nemesis;
 pub mod net;
+pub mod official;
 pub mod process;
 pub mod results;
 pub mod run;

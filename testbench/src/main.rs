@@ -26,5 +26,27 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Official(official) => {
+            let rows = testbench::official::run_all(
+                &official.bin_dir,
+                official.only.as_deref(),
+                &official.store,
+            );
+            if rows.is_empty() {
+                eprintln!(
+                    "testbench: no challenge binary in {}; build them with `cargo build --release -p challenges`",
+                    official.bin_dir.display()
+                );
+                return ExitCode::from(2);
+            }
+            let all_valid = rows
+                .iter()
+                .all(|row| row.outcome.as_ref().is_ok_and(|r| r["valid?"] == true));
+            if all_valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
     }
 }

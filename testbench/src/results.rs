@@ -92,6 +92,7 @@ pub fn assemble(inputs: Inputs<'_>) -> Value {
         .map(|cpu| cpu.as_secs_f64() / inputs.wall.as_secs_f64().max(1e-9));
     json!({
         "workload": inputs.workload,
+        "latencies": latencies(inputs.history),
         "stats": stats,
         "availability": availability,
         "net": net,
@@ -104,6 +105,19 @@ pub fn assemble(inputs: Inputs<'_>) -> Value {
         },
         "valid?": valid,
     })
+}
+
+/// Quantiles of the time from invocation to `ok`, in whole milliseconds.
+fn latencies(history: &History) -> Value {
+    let times: Vec<u64> = history
+        .pairs()
+        .into_iter()
+        .filter_map(|(invoke, done)| {
+            let done = done.filter(|d| d.kind == OpType::Ok)?;
+            Some(done.time.saturating_sub(invoke.time) / 1_000_000)
+        })
+        .collect();
+    crate::checker::set_full::quantiles(times).unwrap_or(Value::Null)
 }
 
 /// Counts by outcome, overall and per operation; valid when every kind of

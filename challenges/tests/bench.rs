@@ -1,0 +1,66 @@
+//! Each challenge binary through the test bench, with short time limits and
+//! a partitioned run each.
+
+use testbench::config::{Availability, NemesisKind};
+use testbench::{Config, Workload};
+
+fn short(workload: Workload, bin: &str, nodes: u64, seconds: f64, rate: f64) -> Config {
+    let mut config = Config::new(workload, bin);
+    config.node_count = nodes;
+    config.time_limit = seconds;
+    config.rate = rate;
+    config.store = std::env::temp_dir().join("challenges-bench-store");
+    config
+}
+
+fn assert_valid(config: &Config) -> serde_json::Value {
+    let outcome =
+        testbench::run(config).unwrap_or_else(|err| panic!("the run failed to happen: {err}"));
+    assert!(
+        outcome.valid,
+        "{:?} is invalid: {:#}",
+        config.workload, outcome.results
+    );
+    outcome.results
+}
+
+#[test]
+fn echo_passes() {
+    let results = assert_valid(&short(
+        Workload::Echo,
+        env!("CARGO_BIN_EXE_echo"),
+        1,
+        3.0,
+        50.0,
+    ));
+    assert!(results["stats"]["ok-count"].as_u64().unwrap() > 50);
+}
+
+#[test]
+fn echo_passes_on_several_nodes_with_partitions() {
+    let mut config = short(Workload::Echo, env!("CARGO_BIN_EXE_echo"), 3, 3.0, 100.0);
+    config.nemesis = vec![NemesisKind::Partition];
+    config.nemesis_interval = 1.0;
+    config.availability = Some(Availability::Total);
+    assert_valid(&config);
+}
+
+#[test]
+fn unique_ids_pass_with_partitions_and_total_availability() {
+    let mut config = short(
+        Workload::UniqueIds,
+        env!("CARGO_BIN_EXE_unique-ids"),
+        3,
+        5.0,
+        1000.0,
+    );
+    config.nemesis = vec![NemesisKind::Partition];
+    config.nemesis_interval = 1.0;
+    config.availability = Some(Availability::Total);
+    let results = assert_valid(&config);
+    assert!(results["workload"]["acknowledged-count"].as_u64().unwrap() > 1000);
+    assert_eq!(
+        results["net"]["servers"]["msg-count"], 0,
+        "unique ids need no coordination"
+    );
+}

@@ -1,0 +1,118 @@
+//! `testbench official`: every challenge binary that exists, run with the
+//! official Gossip Glomers parameters, summed up in one table.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use clap::Parser;
+
+use crate::config::{Cli, Command};
+
+/// A challenge: its name, its binary, and the official flags.
+pub struct Challenge {
+    pub name: &'static str,
+    pub binary: &'static str,
+    pub flags: &'static str,
+}
+
+/// The challenges whose workloads the bench runs, with their official flags.
+pub const CHALLENGES: &[Challenge] = &[
+    Challenge { name: "1 echo", binary: "echo", flags: "-w echo --node-count 1 --time-limit 10" },
+    Challenge {
+        name: "2 unique ids",
+        binary: "unique-ids",
+        flags: "-w unique-ids --time-limit 30 --rate 1000 --node-count 3 --availability total --nemesis partition",
+    },
+    Challenge { name: "3a broadcast", binary: "broadcast", flags: "-w broadcast --node-count 1 --time-limit 20 --rate 10" },
+    Challenge { name: "3b broadcast", binary: "broadcast", flags: "-w broadcast --node-count 5 --time-limit 20 --rate 10" },
+    Challenge {
+        name: "3c broadcast",
+        binary: "broadcast",
+        flags: "-w broadcast --node-count 5 --time-limit 20 --rate 10 --nemesis partition",
+    },
+    Challenge {
+        name: "3d/3e broadcast",
+        binary: "broadcast",
+        flags: "-w broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100",
+    },
+    Challenge {
+        name: "4 g-counter",
+        binary: "counter",
+        flags: "-w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition",
+    },
+];
+
+/// One row of the table.
+pub struct Row {
+    pub name: &'static str,
+    pub outcome: Result<Value, String>,
+}
+
+/// Runs each challenge whose binary is in `bin_dir` (all of them, or those
+/// whose name contains `only`), printing each row as it finishes.
+pub fn run_all(bin_dir: &Path, only: Option<&str>, store: &Path) -> Vec<Row> {
+    println!(
+        "| challenge | valid | servers msgs-per-op | latency median / max (ms) | availability |"
+    );
+    println!("| --- | --- | ---: | --- | ---: |");
+    let mut rows = Vec::new();
+    for challenge in CHALLENGES {
+        if only.is_some_and(|only| !challenge.name.contains(only)) {
+            continue;
+        }
+        let bin: PathBuf = bin_dir.join(challenge.binary);
+        if !bin.is_file() {
+            continue;
+        }
+        let outcome = run_one(challenge, &bin, store);
+        let row = Row {
+            name: challenge.name,
+            outcome,
+        };
+        println!("{}", format_row(&row));
+        rows.push(row);
+    }
+    rows
+}
+
+fn run_one(challenge: &Challenge, bin: &Path, store: &Path) -> Result<Value, String> {
+    let mut args = vec!["testbench".to_owned(), "test".to_owned()];
+    args.extend(challenge.flags.split_whitespace().map(str::to_owned));
+    args.extend(["--bin".to_owned(), bin.to_string_lossy().into_owned()]);
+    args.extend(["--store".to_owned(), store.to_string_lossy().into_owned()]);
+    let Command::Test(config) = Cli::try_parse_from(args)
+        .map_err(|err| err.to_string())?
+        .command
+    else {
+        unreachable!("only test is built here");
+    };
+    crate::run(&config).map(|outcome| outcome.results)
+}
+
+/// `| 3b broadcast | true | 7.07 | 203 / 371 | 1.000 |`
+pub fn format_row(row: &Row) -> String {
+    match &row.outcome {
+        Err(error) => format!("| {} | error: {error} | | | |", row.name),
+        Ok(results) => {
+            let latencies = if results["workload"]["stable-latencies"].is_object() {
+                &results["workload"]["stable-latencies"]
+            } else {
+                &results["latencies"]
+            };
+            format!(
+                "| {} | {} | {:.2} | {} / {} | {:.3} |",
+                row.name,
+                results["valid?"],
+                results["net"]["servers"]["msgs-per-op"]
+                    .as_f64()
+                    .unwrap_or(0.0),
+                latencies["0.5"],
+                latencies["1"],
+                results["availability"]["ok-fraction"]
+                    .as_f64()
+                    .unwrap_or(0.0),
+            )
+        }
+    }
+}
