@@ -12,6 +12,9 @@
 //! last one showing it and the moment it was known lacked it. The stable
 //! latency is the time from known to just after the last absent read's
 //! invocation (0 if none), in whole milliseconds, truncated.
+//!
+//! Beyond Maelstrom, reads that show values nobody ever added are reported
+//! as `unexpected` and make the result invalid (Maelstrom ignores them).
 
 use std::collections::HashMap;
 
@@ -50,6 +53,13 @@ pub fn check(history: &History, add_f: &str) -> Value {
     let mut invocations: HashMap<u64, &Op> = HashMap::new();
     let mut duplicated: HashMap<String, (Value, usize)> = HashMap::new();
     let mut present = Vec::new();
+    let added: std::collections::HashSet<String> = history
+        .ops
+        .iter()
+        .filter(|op| op.f == add_f && op.kind == OpType::Invoke)
+        .map(|op| op.value.to_string())
+        .collect();
+    let mut unexpected: HashMap<String, Value> = HashMap::new();
     for op in &history.ops {
         if op.kind == OpType::Invoke {
             invocations.insert(op.process, op);
@@ -96,6 +106,8 @@ pub fn check(history: &History, add_f: &str) -> Value {
                 }
                 if let Some(&at) = by_value.get(&key) {
                     present[at] = true;
+                } else if !added.contains(&key) {
+                    unexpected.entry(key).or_insert_with(|| value.clone());
                 }
             }
             for (element, &shown) in elements.iter_mut().zip(&present) {
@@ -111,7 +123,15 @@ pub fn check(history: &History, add_f: &str) -> Value {
             }
         }
     }
-    summarise(&elements, duplicated)
+    let mut result = summarise(&elements, duplicated);
+    let mut unexpected: Vec<Value> = unexpected.into_values().collect();
+    unexpected.sort_by(compare_values);
+    if !unexpected.is_empty() {
+        result["valid?"] = json!(false);
+    }
+    result["unexpected-count"] = json!(unexpected.len());
+    result["unexpected"] = json!(unexpected);
+    result
 }
 
 fn outcome(element: &Element) -> Outcome {
@@ -316,6 +336,19 @@ mod tests {
         assert_eq!(result["never-read"], json!([1]));
         assert_eq!(result["stable-count"], 1);
         assert_eq!(result["duplicated"], json!([{"element": 2, "count": 2}]));
+    }
+
+    #[test]
+    fn values_nobody_added_are_unexpected() {
+        let h = history(&[
+            (0, Invoke, 0, "add", json!(1)),
+            (1, Ok, 0, "add", json!(1)),
+            (2, Invoke, 1, "read", Value::Null),
+            (3, Ok, 1, "read", json!([1, 99])),
+        ]);
+        let result = check(&h, "add");
+        assert_eq!(result["valid?"], false);
+        assert_eq!(result["unexpected"], json!([99]));
     }
 
     #[test]
