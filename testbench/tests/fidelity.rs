@@ -7,17 +7,30 @@ use serde_json::Value;
 use testbench::checker::set_full;
 use testbench::history::History;
 
+/// `shared/maelstrom-reference/`: from `$MAELSTROM_REFERENCE`, or the first
+/// `shared/` found beside the repository or above it.
+fn reference_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("MAELSTROM_REFERENCE") {
+        return dir.into();
+    }
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let found = manifest
+        .ancestors()
+        .map(|dir| dir.join("shared/maelstrom-reference"))
+        .find(|dir| dir.is_dir());
+    found.unwrap_or_else(|| {
+        panic!(
+            "no shared/maelstrom-reference beside or above {}; set MAELSTROM_REFERENCE",
+            manifest.display()
+        )
+    })
+}
+
 fn reference(name: &str) -> (History, Value) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/maelstrom-reference")
-        .join(name);
+    let dir = reference_root().join(name);
     let read = |file: &str| {
-        std::fs::read_to_string(dir.join(file)).unwrap_or_else(|err| {
-            panic!(
-                "reading {}: {err} (shared/ must sit beside the repository)",
-                dir.join(file).display()
-            )
-        })
+        std::fs::read_to_string(dir.join(file))
+            .unwrap_or_else(|err| panic!("reading {}: {err}", dir.join(file).display()))
     };
     let history = History::from_jsonl(&read("history.jsonl")).unwrap();
     let results = serde_json::from_str(&read("results.json")).unwrap();
