@@ -38,8 +38,10 @@ use std::time::Duration;
 /// A value being disseminated.
 pub type Value = u64;
 
-/// What one node sends another.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What one node sends another; it serializes as a Maelstrom body
+/// (`{"type": "gossip", "first": 1, ...}`), ready for `Ctx::send`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Message {
     /// Batches `first..=last` of the link, merged.
     Gossip {

@@ -1,5 +1,6 @@
 //! Algorithm pieces of the Gossip Glomers nodes in `src/bin/`, kept apart
 //! from message handling so that each is unit-tested on its own.
 
+pub mod counter;
 pub mod gossip;
 pub mod snowflake;

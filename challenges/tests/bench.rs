@@ -64,3 +64,79 @@ fn unique_ids_pass_with_partitions_and_total_availability() {
         "unique ids need no coordination"
     );
 }
+
+fn partitioned(mut config: Config) -> Config {
+    config.nemesis = vec![NemesisKind::Partition];
+    config.nemesis_interval = 1.0;
+    config
+}
+
+#[test]
+fn broadcast_passes_on_one_node() {
+    assert_valid(&short(
+        Workload::Broadcast,
+        env!("CARGO_BIN_EXE_broadcast"),
+        1,
+        2.0,
+        10.0,
+    ));
+}
+
+#[test]
+fn batched_broadcast_loses_nothing_to_partitions() {
+    let config = short(
+        Workload::Broadcast,
+        env!("CARGO_BIN_EXE_broadcast"),
+        5,
+        5.0,
+        20.0,
+    );
+    let results = assert_valid(&partitioned(config));
+    assert_eq!(results["workload"]["lost-count"], 0);
+}
+
+#[test]
+fn direct_broadcast_loses_nothing_to_partitions() {
+    let mut config = short(
+        Workload::Broadcast,
+        env!("CARGO_BIN_EXE_broadcast"),
+        5,
+        5.0,
+        20.0,
+    );
+    config.args = vec!["--interval-ms".into(), "0".into()];
+    assert_valid(&partitioned(config));
+}
+
+#[test]
+fn broadcast_on_25_nodes_with_latency() {
+    let mut config = short(
+        Workload::Broadcast,
+        env!("CARGO_BIN_EXE_broadcast"),
+        25,
+        4.0,
+        100.0,
+    );
+    config.latency = 100.0;
+    let results = assert_valid(&config);
+    assert_eq!(
+        results["workload"]["stable-count"],
+        results["workload"]["attempt-count"]
+    );
+}
+
+#[test]
+fn counters_on_seq_kv_survive_partitions() {
+    for workload in [Workload::GCounter, Workload::PnCounter] {
+        let config = short(workload, env!("CARGO_BIN_EXE_counter"), 3, 5.0, 100.0);
+        let results = assert_valid(&partitioned(config));
+        let finals = results["workload"]["final-reads"].as_array().unwrap().len();
+        assert_eq!(finals, 3, "{workload:?}");
+    }
+}
+
+#[test]
+fn g_set_survives_partitions() {
+    let config = short(Workload::GSet, env!("CARGO_BIN_EXE_g-set"), 3, 5.0, 50.0);
+    assert_valid(&partitioned(config));
+}

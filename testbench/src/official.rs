@@ -37,9 +37,24 @@ pub const CHALLENGES: &[Challenge] = &[
         flags: "-w broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100",
     },
     Challenge {
+        name: "3d/3e broadcast, partitioned",
+        binary: "broadcast",
+        flags: "-w broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100 --nemesis partition",
+    },
+    Challenge {
         name: "4 g-counter",
         binary: "counter",
         flags: "-w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition",
+    },
+    Challenge {
+        name: "pn-counter (extra)",
+        binary: "counter",
+        flags: "-w pn-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition",
+    },
+    Challenge {
+        name: "g-set (extra)",
+        binary: "g-set",
+        flags: "-w g-set --node-count 5 --rate 50 --time-limit 20 --nemesis partition",
     },
 ];
 

@@ -113,23 +113,9 @@ impl Broadcast {
     }
 }
 
-/// Sends the protocol's messages as this node's own message types.
+/// Sends what the protocol asks for.
 fn send(ctx: &Ctx, out: Vec<(String, Message)>) {
     for (peer, message) in out {
-        let message = match message {
-            Message::Gossip {
-                first,
-                last,
-                values,
-            } => BroadcastMsg::Gossip {
-                first,
-                last,
-                values,
-            },
-            Message::Nack { from } => BroadcastMsg::Nack { from },
-            Message::Report { sent, expected } => BroadcastMsg::Report { sent, expected },
-            Message::Resend { to, from } => BroadcastMsg::Resend { to, from },
-        };
         ctx.send(&peer, &message);
     }
 }
