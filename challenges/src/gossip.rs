@@ -101,7 +101,7 @@ enum Source {
 }
 
 /// One neighbour: what was sent to it and what came from it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Link {
     /// How much of the node's log this link has been offered.
     cursor: usize,
@@ -113,14 +113,19 @@ struct Link {
     last_nack: Option<Duration>,
 }
 
-impl Link {
-    fn new() -> Self {
+impl Default for Link {
+    fn default() -> Self {
         Link {
-            next_expected: 1,
-            ..Link::default()
+            cursor: 0,
+            sent: Vec::new(),
+            sent_at: Vec::new(),
+            next_expected: 1, // batches are numbered from 1
+            last_nack: None,
         }
     }
+}
 
+impl Link {
     /// How many batches were sent at least `settle` before `now`.
     fn settled(&self, now: Duration, settle: Duration) -> u64 {
         self.sent_at
@@ -195,7 +200,7 @@ impl Gossip {
             seen: HashSet::new(),
             links: neighbours
                 .into_iter()
-                .map(|n| (n.clone(), Link::new()))
+                .map(|n| (n.clone(), Link::default()))
                 .collect(),
             last_boundary: 0,
             wave_start: None,
@@ -415,7 +420,7 @@ impl Gossip {
     }
 
     fn link(&mut self, peer: &str) -> &mut Link {
-        self.links.entry(peer.to_owned()).or_insert_with(Link::new)
+        self.links.entry(peer.to_owned()).or_default()
     }
 
     /// Sends each neighbour, as one new batch, the values it has not been
@@ -479,13 +484,16 @@ mod tests {
     struct Cluster {
         nodes: Vec<Gossip>,
         ids: Vec<String>,
-        queue: BinaryHeap<Reverse<(Duration, u64, usize, usize, MessageKey)>>,
+        queue: BinaryHeap<Reverse<InFlight>>,
         messages: u64,
         seq: u64,
         latency: Duration,
         /// Until when each value was still missing somewhere: (added, complete).
         added: Vec<(Value, Duration)>,
     }
+
+    /// A message on its way: (arrival, sequence, from, to, message).
+    type InFlight = (Duration, u64, usize, usize, MessageKey);
 
     /// `Message` in the heap, ordered by nothing but insertion.
     #[derive(Debug, Clone, PartialEq, Eq)]
