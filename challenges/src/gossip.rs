@@ -38,12 +38,14 @@ use std::time::Duration;
 /// A value being disseminated.
 pub type Value = u64;
 
-/// What one node sends another; it serializes as a Maelstrom body
-/// (`{"type": "gossip", "first": 1, ...}`), ready for `Ctx::send`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// What one node sends another. It travels as one field of a node's own
+/// message type, tagged by `kind`:
+/// `{"type": "gossip", "gossip": {"kind": "batch", "first": 1, ...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Message {
     /// Batches `first..=last` of the link, merged.
+    #[serde(rename = "batch")]
     Gossip {
         first: u64,
         last: u64,

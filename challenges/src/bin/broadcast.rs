@@ -62,48 +62,16 @@ impl Broadcast {
         }
     }
 
+    /// The dissemination protocol's messages between nodes.
     #[handle("gossip", no_reply)]
-    fn on_gossip(&mut self, ctx: &Ctx, src: Src, first: u64, last: u64, values: Vec<u64>) {
-        self.receive(
-            ctx,
-            &src,
-            Message::Gossip {
-                first,
-                last,
-                values,
-            },
-        );
-    }
-
-    #[handle("report", no_reply)]
-    fn on_report(
-        &mut self,
-        ctx: &Ctx,
-        src: Src,
-        sent: Vec<(String, u64)>,
-        expected: Vec<(String, u64)>,
-    ) {
-        self.receive(ctx, &src, Message::Report { sent, expected });
-    }
-
-    #[handle("resend", no_reply)]
-    fn on_resend(&mut self, ctx: &Ctx, src: Src, to: String, from: u64) {
-        self.receive(ctx, &src, Message::Resend { to, from });
-    }
-
-    #[handle("nack", no_reply)]
-    fn on_nack(&mut self, ctx: &Ctx, src: Src, from: u64) {
-        self.receive(ctx, &src, Message::Nack { from });
+    fn on_gossip(&mut self, ctx: &Ctx, src: Src, gossip: Message) {
+        let out = self.gossip().receive(&src, gossip, ctx.now());
+        send(ctx, out);
     }
 
     #[every(ms = 5)]
     fn tick(&mut self, ctx: &Ctx) {
         let out = self.gossip().tick(ctx.now());
-        send(ctx, out);
-    }
-
-    fn receive(&mut self, ctx: &Ctx, src: &str, message: Message) {
-        let out = self.gossip().receive(src, message, ctx.now());
         send(ctx, out);
     }
 
@@ -115,8 +83,8 @@ impl Broadcast {
 
 /// Sends what the protocol asks for.
 fn send(ctx: &Ctx, out: Vec<(String, Message)>) {
-    for (peer, message) in out {
-        ctx.send(&peer, &message);
+    for (peer, gossip) in out {
+        ctx.send(&peer, &BroadcastMsg::Gossip { gossip });
     }
 }
 
