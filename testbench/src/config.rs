@@ -159,6 +159,7 @@ pub enum Workload {
     GCounter,
     PnCounter,
     GSet,
+    LinKv,
 }
 
 impl Workload {
@@ -171,6 +172,7 @@ impl Workload {
             Workload::GCounter => "g-counter",
             Workload::PnCounter => "pn-counter",
             Workload::GSet => "g-set",
+            Workload::LinKv => "lin-kv",
         }
     }
 }

@@ -338,7 +338,7 @@ impl<'c> Engine<'c> {
         self.slots[slot].busy = Some(InFlight {
             msg_id,
             op,
-            deadline: Instant::now() + CLIENT_TIMEOUT,
+            deadline: Instant::now() + self.workload.timeout().unwrap_or(CLIENT_TIMEOUT),
             is_final: false,
         });
         self.send_from_client(client, node, &body);

@@ -83,3 +83,38 @@ fn star_overlay_flushing_every_100ms() {
 fn star_overlay_flushing_every_400ms() {
     reproduces("broadcast-star-400ms");
 }
+
+#[test]
+fn the_raft_demo_history_is_linearizable_on_every_key_and_an_altered_read_is_not() {
+    use testbench::checker::linearizable::DEFAULT_BUDGET;
+    use testbench::history::OpType;
+    use testbench::workload::lin_kv;
+
+    let (history, maelstrom) = reference("lin-kv-python-raft-demo");
+    let ours = lin_kv::check(&history, DEFAULT_BUDGET);
+    assert_eq!(ours["valid?"], true, "{ours}");
+    let theirs = maelstrom["workload"]["results"].as_object().unwrap();
+    assert_eq!(
+        ours["results"].as_object().unwrap().len(),
+        theirs.len(),
+        "the same keys"
+    );
+    for (key, result) in theirs {
+        assert_eq!(
+            ours["results"][key]["valid?"], result["valid?"],
+            "key {key}"
+        );
+    }
+
+    let mut altered = history.clone();
+    let read = altered
+        .ops
+        .iter_mut()
+        .find(|op| op.f == "read" && op.kind == OpType::Ok && !op.value[1].is_null())
+        .expect("an ok read");
+    let key = read.value[0].to_string();
+    read.value[1] = serde_json::json!(12345);
+    let ours = lin_kv::check(&altered, DEFAULT_BUDGET);
+    assert_eq!(ours["valid?"], false);
+    assert_eq!(ours["failures"], serde_json::json!([key]));
+}

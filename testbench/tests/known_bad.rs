@@ -252,3 +252,25 @@ fn a_node_that_never_answers_init_is_named() {
     let err = testbench::run(&config).unwrap_err();
     assert!(err.contains("init"), "{err}");
 }
+
+#[test]
+fn a_lin_kv_proxy_is_linearizable_and_local_reads_are_not() {
+    let mut proxy = partitioned(
+        config(Workload::LinKv, "lin_kv.py", &["proxy"], 3, 4.0, 50.0),
+        1.0,
+    );
+    proxy.concurrency = testbench::config::Concurrency::PerNode(2);
+    let (valid, results) = run(&proxy);
+    assert!(valid, "{}", results["workload"]);
+    assert!(results["workload"]["key-count"].as_u64().unwrap() > 0);
+
+    let mut stale = config(Workload::LinKv, "lin_kv.py", &["local-reads"], 3, 4.0, 50.0);
+    stale.concurrency = testbench::config::Concurrency::PerNode(2);
+    let (valid, results) = run(&stale);
+    assert!(!valid);
+    let failures = results["workload"]["failures"].as_array().unwrap();
+    assert!(!failures.is_empty(), "{}", results["workload"]);
+    let key = failures[0].as_str().unwrap();
+    assert_eq!(results["workload"]["results"][key]["valid?"], false);
+    assert!(results["workload"]["results"][key]["stuck-op"].is_object());
+}

@@ -1,3 +1,4 @@
 //! Checkers shared by several workloads.
 
+pub mod linearizable;
 pub mod set_full;

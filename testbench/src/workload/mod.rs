@@ -4,6 +4,7 @@ mod broadcast;
 mod counter;
 mod echo;
 mod g_set;
+pub mod lin_kv;
 mod unique_ids;
 
 use std::time::Duration;
@@ -62,6 +63,12 @@ pub trait Workload {
         false
     }
 
+    /// How long a client waits for a reply (Maelstrom's 5 s unless the
+    /// workload says otherwise).
+    fn timeout(&self) -> Option<Duration> {
+        None
+    }
+
     /// Reads after the main phase, if the workload wants them.
     fn final_reads(&self) -> Option<FinalReads> {
         None
@@ -80,6 +87,7 @@ pub fn for_config(config: &Config) -> Box<dyn Workload> {
         Kind::GCounter => Box::new(counter::Counter::grow_only()),
         Kind::PnCounter => Box::new(counter::Counter::positive_negative()),
         Kind::GSet => Box::new(g_set::GSet::default()),
+        Kind::LinKv => Box::new(lin_kv::LinKv::new(config.latency)),
     }
 }
 

@@ -15,6 +15,7 @@ class Node:
         self.lock = threading.RLock()
         self.next_msg_id = 0
         self.timers = []
+        self.callbacks = {}
 
     @property
     def peers(self):
@@ -42,6 +43,14 @@ class Node:
         body["in_reply_to"] = request["body"]["msg_id"]
         self.send(request["src"], body)
 
+    def rpc(self, dest, body, callback):
+        """Sends `body` to `dest`; `callback(reply_body)` runs on the reply."""
+        with self.lock:
+            self.next_msg_id += 1
+            body = dict(body, msg_id=self.next_msg_id)
+            self.callbacks[self.next_msg_id] = callback
+            self.send(dest, body)
+
     def _tick(self, seconds, task):
         while True:
             time.sleep(seconds)
@@ -59,6 +68,8 @@ class Node:
                     self.reply(message, {"type": "init_ok"})
                     for seconds, task in self.timers:
                         threading.Thread(target=self._tick, args=(seconds, task), daemon=True).start()
+                elif body.get("in_reply_to") in self.callbacks:
+                    self.callbacks.pop(body["in_reply_to"])(body)
                 elif body["type"] in self.handlers:
                     self.handlers[body["type"]](message)
                 elif "in_reply_to" not in body:
