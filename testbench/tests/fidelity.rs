@@ -93,6 +93,7 @@ fn the_raft_demo_history_is_linearizable_on_every_key_and_an_altered_read_is_not
     let (history, maelstrom) = reference("lin-kv-python-raft-demo");
     let ours = lin_kv::check(&history, DEFAULT_BUDGET);
     assert_eq!(ours["valid?"], true, "{ours}");
+    eprintln!("the Raft history checked in {} s", ours["check-seconds"]);
     let theirs = maelstrom["workload"]["results"].as_object().unwrap();
     assert_eq!(
         ours["results"].as_object().unwrap().len(),
