@@ -118,12 +118,14 @@ fn read_stdout(node: usize, stdout: impl std::io::Read, events: &Sender<Event>) 
 
 fn copy_stderr(stderr: impl std::io::Read, log: File, echo: Option<String>) {
     let mut log = BufWriter::new(log);
-    for line in BufReader::new(stderr).lines() {
-        let Ok(line) = line else { break };
-        let _ = writeln!(log, "{line}");
+    let mut reader = BufReader::new(stderr);
+    let mut buf = Vec::new();
+    while matches!(reader.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
+        let _ = log.write_all(&buf);
         if let Some(prefix) = &echo {
-            eprintln!("{prefix}{line}");
+            eprint!("{prefix}{}", String::from_utf8_lossy(&buf));
         }
+        buf.clear();
     }
     let _ = log.flush();
 }
