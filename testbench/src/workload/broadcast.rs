@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{field, FinalReads, Invocation, Workload};
+use super::{list_field, FinalReads, Invocation, Workload};
 use crate::checker::set_full;
 use crate::config::Topology;
 use crate::history::History;
@@ -50,14 +50,7 @@ impl Workload for Broadcast {
     fn complete(&self, op: &Invocation, reply: &Value) -> Result<Value, String> {
         match op.f {
             "broadcast" => Ok(op.value.clone()),
-            _ => {
-                let messages = field(reply, "messages")?;
-                if messages.is_array() {
-                    Ok(messages.clone())
-                } else {
-                    Err(format!("`messages` is not a list: {reply}"))
-                }
-            }
+            _ => list_field(reply, "messages"),
         }
     }
 
@@ -66,10 +59,7 @@ impl Workload for Broadcast {
     }
 
     fn final_reads(&self) -> Option<FinalReads> {
-        Some(FinalReads {
-            quiet: std::time::Duration::from_secs(10),
-            op: Invocation::new("read", Value::Null),
-        })
+        Some(FinalReads::reads())
     }
 
     fn check(&self, history: &History) -> Value {

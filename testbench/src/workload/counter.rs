@@ -66,10 +66,7 @@ impl Workload for Counter {
     }
 
     fn final_reads(&self) -> Option<FinalReads> {
-        Some(FinalReads {
-            quiet: std::time::Duration::from_secs(10),
-            op: Invocation::new("read", Value::Null),
-        })
+        Some(FinalReads::reads())
     }
 
     fn check(&self, history: &History) -> Value {

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{field, FinalReads, Invocation, Workload};
+use super::{list_field, FinalReads, Invocation, Workload};
 use crate::checker::set_full;
 use crate::history::History;
 
@@ -33,22 +33,12 @@ impl Workload for GSet {
     fn complete(&self, op: &Invocation, reply: &Value) -> Result<Value, String> {
         match op.f {
             "add" => Ok(op.value.clone()),
-            _ => {
-                let value = field(reply, "value")?;
-                if value.is_array() {
-                    Ok(value.clone())
-                } else {
-                    Err(format!("`value` is not a list: {reply}"))
-                }
-            }
+            _ => list_field(reply, "value"),
         }
     }
 
     fn final_reads(&self) -> Option<FinalReads> {
-        Some(FinalReads {
-            quiet: std::time::Duration::from_secs(10),
-            op: Invocation::new("read", Value::Null),
-        })
+        Some(FinalReads::reads())
     }
 
     fn check(&self, history: &History) -> Value {

@@ -37,6 +37,16 @@ pub struct FinalReads {
     pub op: Invocation,
 }
 
+impl FinalReads {
+    /// Maelstrom's final phase: 10 s of quiet, then one read per client.
+    pub fn reads() -> Self {
+        FinalReads {
+            quiet: Duration::from_secs(10),
+            op: Invocation::new("read", Value::Null),
+        }
+    }
+}
+
 /// A workload: a generator of operations and a checker of histories.
 pub trait Workload {
     /// Requests a client sends to each node before the run, for which it
@@ -96,6 +106,16 @@ fn field<'a>(reply: &'a Value, name: &str) -> Result<&'a Value, String> {
     reply
         .get(name)
         .ok_or_else(|| format!("the reply has no `{name}` field: {reply}"))
+}
+
+/// Reads a field of a reply that must be a list.
+fn list_field(reply: &Value, name: &str) -> Result<Value, String> {
+    let value = field(reply, name)?;
+    if value.is_array() {
+        Ok(value.clone())
+    } else {
+        Err(format!("`{name}` is not a list: {reply}"))
+    }
 }
 
 pub use broadcast::topology;
