@@ -5,7 +5,7 @@
 //! The node ignores the `topology` it is given and leaves dissemination to
 //! `challenges::gossip`: a star around the first node id, batched on
 //! wall-clock multiples of the interval `T`, with gap detection and idle
-//! announcements instead of acknowledgements.
+//! reports to a coordinator instead of acknowledgements.
 //!
 //! # The arithmetic (25 nodes, 100 ms latency, 100 ops/s: about 50 values/s)
 //!
@@ -13,8 +13,8 @@
 //!   batch from each leaf that received a value (each leaf gets about 2
 //!   values/s, so `1 - e^(-2T)` of its intervals carry one). For `T` = 150 ms:
 //!   24 × 6.7 + 24 × 6.7 × 0.26 ≈ 202 messages/s, about 4,000 in a 20 s run
-//!   of about 2,000 operations, plus one idle announcement per link at the
-//!   end: about 2.1 messages per operation. Acknowledgements would double
+//!   of about 2,000 operations, plus two reports per node to the
+//!   coordinator once traffic stops: about 2.1 messages per operation. Acknowledgements would double
 //!   that.
 //! - Latency. A value waits for its leaf's next boundary (`U(0, T)`), takes
 //!   one hop to the hub, waits the hub's 15 ms debounce for the rest of the
