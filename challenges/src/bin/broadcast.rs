@@ -14,8 +14,8 @@
 //!   values/s, so `1 - e^(-2T)` of its intervals carry one). For `T` = 150 ms:
 //!   24 × 6.7 + 24 × 6.7 × 0.26 ≈ 202 messages/s, about 4,000 in a 20 s run
 //!   of about 2,000 operations, plus two reports per node to the
-//!   coordinator once traffic stops: about 2.1 messages per operation. Acknowledgements would double
-//!   that.
+//!   coordinator once traffic stops: about 2.1 messages per operation.
+//!   Acknowledgements would double that.
 //! - Latency. A value waits for its leaf's next boundary (`U(0, T)`), takes
 //!   one hop to the hub, waits the hub's 15 ms debounce for the rest of the
 //!   wave, and takes one hop out: `U(0, T) + 215` ms, so 215 to 365 ms for
