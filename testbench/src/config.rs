@@ -95,6 +95,27 @@ pub struct Config {
     #[arg(long, value_parser = parse_availability)]
     pub availability: Option<Availability>,
 
+    /// Keys in play at once (kafka, txn-rw-register, txn-list-append).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub key_count: u64,
+
+    /// The most micro-operations in one transaction.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_txn_length: u64,
+
+    /// Writes a key takes before a fresh key replaces it.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_writes_per_key: u64,
+
+    /// The consistency models transactions must meet.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "strict-serializable"
+    )]
+    pub consistency_models: Vec<ConsistencyModel>,
+
     /// Seed of every random choice the bench makes.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -160,6 +181,9 @@ pub enum Workload {
     PnCounter,
     GSet,
     LinKv,
+    Kafka,
+    TxnRwRegister,
+    TxnListAppend,
 }
 
 impl Workload {
@@ -173,6 +197,9 @@ impl Workload {
             Workload::PnCounter => "pn-counter",
             Workload::GSet => "g-set",
             Workload::LinKv => "lin-kv",
+            Workload::Kafka => "kafka",
+            Workload::TxnRwRegister => "txn-rw-register",
+            Workload::TxnListAppend => "txn-list-append",
         }
     }
 }
@@ -191,6 +218,15 @@ pub enum Availability {
     Total,
     /// At least this fraction of operations must succeed.
     Fraction(f64),
+}
+
+/// `--consistency-models`: what transactions must meet, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConsistencyModel {
+    ReadUncommitted,
+    ReadCommitted,
+    Serializable,
+    StrictSerializable,
 }
 
 /// `--latency-dist`.
@@ -288,8 +324,8 @@ mod tests {
 
     #[test]
     fn concurrency_and_availability_forms() {
-        let config = parse("test -w kafka --bin b").unwrap_err();
-        assert!(config.to_string().contains("invalid value 'kafka'"));
+        let config = parse("test -w kafak --bin b").unwrap_err();
+        assert!(config.to_string().contains("invalid value 'kafak'"));
         let config =
             parse("test -w echo --bin b --node-count 3 --concurrency 2n --availability total")
                 .unwrap();
@@ -312,6 +348,37 @@ mod tests {
         ] {
             assert!(parse(args).is_err(), "{args} parsed");
         }
+    }
+
+    #[test]
+    fn transaction_flags() {
+        let config = parse("test -w txn-rw-register --bin b").unwrap();
+        assert_eq!(
+            config.consistency_models,
+            [ConsistencyModel::StrictSerializable]
+        );
+        assert_eq!(
+            (
+                config.key_count,
+                config.max_txn_length,
+                config.max_writes_per_key
+            ),
+            (10, 4, 16)
+        );
+        let config = parse(
+            "test -w txn-list-append --bin b --consistency-models read-uncommitted,read-committed --key-count 3",
+        )
+        .unwrap();
+        assert_eq!(
+            config.consistency_models,
+            [
+                ConsistencyModel::ReadUncommitted,
+                ConsistencyModel::ReadCommitted
+            ]
+        );
+        assert_eq!(config.key_count, 3);
+        assert!(parse("test -w kafka --bin b --consistency-models snapshot").is_err());
+        assert!(parse("test -w kafka --bin b --max-txn-length 0").is_err());
     }
 
     #[test]

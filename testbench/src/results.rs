@@ -287,21 +287,38 @@ pub fn summary(results: &Value, store: &std::path::Path) -> String {
     out
 }
 
-/// A checker result on one line, long lists shortened.
+/// A checker result on one line: long lists shortened, and objects nested
+/// deeper than [`SUMMARY_DEPTH`] (such as an anomaly's operations) left to
+/// `results.json`.
 fn compact(value: &Value) -> String {
+    compact_at(value, 0)
+}
+
+/// How deep the printed summary shows a checker's result.
+const SUMMARY_DEPTH: usize = 5;
+
+fn compact_at(value: &Value, depth: usize) -> String {
     match value {
+        Value::Object(_) | Value::Array(_) if depth >= SUMMARY_DEPTH => "...".to_owned(),
         Value::Array(items) if items.len() > 8 => {
-            let shown: Vec<String> = items[..8].iter().map(compact).collect();
+            let shown: Vec<String> = items[..8]
+                .iter()
+                .map(|v| compact_at(v, depth + 1))
+                .collect();
             format!("[{} ... {} more]", shown.join(", "), items.len() - 8)
         }
         Value::Array(items) => format!(
             "[{}]",
-            items.iter().map(compact).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(|v| compact_at(v, depth + 1))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Value::Object(map) => {
             let fields: Vec<String> = map
                 .iter()
-                .map(|(k, v)| format!(":{k} {}", compact(v)))
+                .map(|(k, v)| format!(":{k} {}", compact_at(v, depth + 1)))
                 .collect();
             format!("{{{}}}", fields.join(", "))
         }

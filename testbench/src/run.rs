@@ -17,7 +17,7 @@ use crate::nemesis::Nemesis;
 use crate::net::{Directory, Endpoint, Network, Packet};
 use crate::process::{Event, NodeProcess};
 use crate::services::Services;
-use crate::workload::{self, Invocation, Workload};
+use crate::workload::{self, Invocation, Step, Workload};
 
 /// How long a client waits for a reply before the operation is indefinite.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -210,7 +210,8 @@ impl<'c> Engine<'c> {
                     all_busy = true; // the next operation waits for a free process
                     break;
                 };
-                let op = self.workload.next_op(&mut self.rng);
+                let process = self.slots[slot].process;
+                let op = self.workload.next_op(process, &mut self.rng);
                 self.invoke(slot, op);
                 next_op += self.stagger();
             }
@@ -219,13 +220,13 @@ impl<'c> Engine<'c> {
             self.step(Some(wake.min(self.start + self.nemesis.next_event())));
         }
         self.drain_in_flight();
-        if let Some(final_reads) = self.workload.final_reads() {
+        if let Some(phase) = self.workload.final_phase() {
             self.nemesis.heal(&mut self.net);
-            let quiet_end = Instant::now() + final_reads.quiet;
+            let quiet_end = Instant::now() + phase.quiet;
             while Instant::now() < quiet_end {
                 self.step(Some(quiet_end));
             }
-            self.final_reads(&final_reads.op);
+            self.final_ops(phase.limit);
         }
         if self.progress {
             eprintln!();
@@ -321,12 +322,12 @@ impl<'c> Engine<'c> {
     fn invoke(&mut self, slot: usize, op: Invocation) {
         let msg_id = self.next_msg_id;
         self.next_msg_id += 1;
-        let mut body = self.workload.request(&op);
-        body["msg_id"] = json!(msg_id);
         let (process, client, node) = {
             let s = &self.slots[slot];
             (s.process, s.client, s.node)
         };
+        let mut body = self.workload.request(process, &op);
+        body["msg_id"] = json!(msg_id);
         self.history.push(
             self.elapsed_nanos(),
             OpType::Invoke,
@@ -338,7 +339,7 @@ impl<'c> Engine<'c> {
         self.slots[slot].busy = Some(InFlight {
             msg_id,
             op,
-            deadline: Instant::now() + self.workload.timeout().unwrap_or(CLIENT_TIMEOUT),
+            deadline: Instant::now() + self.client_timeout(),
             is_final: false,
         });
         self.send_from_client(client, node, &body);
@@ -548,8 +549,22 @@ impl<'c> Engine<'c> {
             self.complete(slot, kind, value, Some(error));
             return;
         }
-        match self.workload.complete(&in_flight.op, body) {
-            Ok(value) => self.complete(slot, OpType::Ok, value, None),
+        let op = in_flight.op.clone();
+        let process = self.slots[slot].process;
+        match self.workload.complete(process, &op, body) {
+            Ok(Step::Done(value)) => self.complete(slot, OpType::Ok, value, None),
+            Ok(Step::Then(mut next)) => {
+                let msg_id = self.next_msg_id;
+                self.next_msg_id += 1;
+                next["msg_id"] = json!(msg_id);
+                let deadline = Instant::now() + self.client_timeout();
+                if let Some(in_flight) = &mut self.slots[slot].busy {
+                    in_flight.msg_id = msg_id;
+                    in_flight.deadline = deadline;
+                }
+                let (client, node) = (self.slots[slot].client, self.slots[slot].node);
+                self.send_from_client(client, node, &next);
+            }
             Err(problem) => {
                 let value = in_flight.op.value.clone();
                 self.complete(
@@ -569,14 +584,41 @@ impl<'c> Engine<'c> {
         }
     }
 
-    /// Every client process invokes `op` once, marked final, and waits.
-    fn final_reads(&mut self, op: &Invocation) {
-        for slot in 0..self.slots.len() {
-            self.invoke(slot, op.clone());
-            self.history.ops.last_mut().expect("just invoked").is_final = true;
-            if let Some(in_flight) = &mut self.slots[slot].busy {
-                in_flight.is_final = true;
+    /// How long a client waits for a reply to each request.
+    fn client_timeout(&self) -> Duration {
+        self.workload.timeout().unwrap_or(CLIENT_TIMEOUT)
+    }
+
+    /// Every client process runs the workload's final operations, marked
+    /// final, one after another until it has none left; after `limit` no
+    /// new one starts.
+    fn final_ops(&mut self, limit: Duration) {
+        let end = Instant::now() + limit;
+        let mut done: HashMap<u64, usize> = HashMap::new();
+        let mut finished = vec![false; self.slots.len()];
+        while Instant::now() < end {
+            for (slot, finished) in finished.iter_mut().enumerate() {
+                if *finished || self.slots[slot].busy.is_some() {
+                    continue;
+                }
+                let process = self.slots[slot].process;
+                let count = done.entry(process).or_insert(0);
+                match self.workload.final_op(process, *count) {
+                    Some(op) => {
+                        *count += 1;
+                        self.invoke(slot, op);
+                        self.history.ops.last_mut().expect("just invoked").is_final = true;
+                        if let Some(in_flight) = &mut self.slots[slot].busy {
+                            in_flight.is_final = true;
+                        }
+                    }
+                    None => *finished = true,
+                }
             }
+            if finished.iter().all(|&f| f) {
+                break;
+            }
+            self.step(Some(end));
         }
         self.drain_in_flight();
     }

@@ -6,6 +6,7 @@ mod common;
 
 use common::{config, partitioned, run};
 use serde_json::json;
+use testbench::config::ConsistencyModel;
 use testbench::Workload;
 
 #[test]
@@ -273,4 +274,123 @@ fn a_lin_kv_proxy_is_linearizable_and_local_reads_are_not() {
     let key = failures[0].as_str().unwrap();
     assert_eq!(results["workload"]["results"][key]["valid?"], false);
     assert!(results["workload"]["results"][key]["stuck-op"].is_object());
+}
+
+/// The kinds of anomaly a kafka or txn checker named.
+fn named(results: &serde_json::Value, field: &str) -> Vec<String> {
+    results["workload"][field]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `{field}` in {}", results["workload"]))
+        .iter()
+        .map(|kind| kind.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn kafka(mode: &str, nodes: u64) -> testbench::Config {
+    let mut config = config(Workload::Kafka, "kafka.py", &[mode], nodes, 3.0, 100.0);
+    config.concurrency = testbench::config::Concurrency::PerNode(2);
+    config.key_count = 3;
+    config
+}
+
+#[test]
+fn kafka_logs_on_one_node_pass() {
+    let (valid, results) = run(&kafka("single", 1));
+    assert!(valid, "{}", results["workload"]);
+    assert!(named(&results, "error-types").is_empty());
+    assert!(results["workload"]["polled-count"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn kafka_offsets_kept_per_node_collide() {
+    let (valid, results) = run(&kafka("per-node", 2));
+    assert!(!valid);
+    let kinds = named(&results, "error-types");
+    assert!(
+        kinds.contains(&"inconsistent-offsets".to_owned()),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn a_kafka_that_loses_acknowledged_sends_is_rejected() {
+    let (valid, results) = run(&kafka("lose", 1));
+    assert!(!valid);
+    let kinds = named(&results, "error-types");
+    assert!(kinds.contains(&"lost-write".to_owned()), "{kinds:?}");
+    let example = &results["workload"]["lost-write"]["errors"][0];
+    assert!(!example.is_null(), "{}", results["workload"]);
+}
+
+#[test]
+fn a_kafka_whose_polls_skip_is_rejected() {
+    let (valid, results) = run(&kafka("skip", 1));
+    assert!(!valid);
+    let kinds = named(&results, "error-types");
+    assert!(kinds.contains(&"poll-skip".to_owned()), "{kinds:?}");
+}
+
+fn txn(workload: Workload, mode: &str, models: &[ConsistencyModel]) -> testbench::Config {
+    let mut config = config(workload, "txn.py", &[mode], 1, 3.0, 200.0);
+    config.concurrency = testbench::config::Concurrency::PerNode(4);
+    config.key_count = 3;
+    config.consistency_models = models.to_vec();
+    config.availability = Some(testbench::config::Availability::Total);
+    config
+}
+
+#[test]
+fn serial_transactions_on_one_node_are_strict_serializable() {
+    for workload in [Workload::TxnRwRegister, Workload::TxnListAppend] {
+        let (valid, results) = run(&txn(
+            workload,
+            "single",
+            &[ConsistencyModel::StrictSerializable],
+        ));
+        assert!(valid, "{workload:?}: {}", results["workload"]);
+        assert!(named(&results, "anomaly-types").is_empty());
+    }
+}
+
+#[test]
+fn intermediate_writes_made_visible_are_g1b() {
+    let (valid, results) = run(&txn(
+        Workload::TxnRwRegister,
+        "intermediate",
+        &[ConsistencyModel::ReadCommitted],
+    ));
+    assert!(!valid);
+    let kinds = named(&results, "anomaly-types");
+    assert!(kinds.contains(&"G1b".to_owned()), "{kinds:?}");
+    assert_eq!(results["workload"]["not"], json!(["read-committed"]));
+}
+
+#[test]
+fn aborted_writes_made_visible_are_g1a() {
+    let mut config = txn(
+        Workload::TxnRwRegister,
+        "aborted",
+        &[ConsistencyModel::ReadCommitted],
+    );
+    config.availability = None; // the aborts are its point
+    let (valid, results) = run(&config);
+    assert!(!valid);
+    let kinds = named(&results, "anomaly-types");
+    assert!(kinds.contains(&"G1a".to_owned()), "{kinds:?}");
+    assert!(results["stats"]["fail-count"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_list_append_that_loses_an_append_is_rejected() {
+    let (valid, results) = run(&txn(
+        Workload::TxnListAppend,
+        "lose-append",
+        &[ConsistencyModel::StrictSerializable],
+    ));
+    assert!(!valid);
+    let kinds = named(&results, "anomaly-types");
+    assert!(
+        kinds.contains(&"incompatible-order".to_owned()),
+        "{kinds:?}"
+    );
 }

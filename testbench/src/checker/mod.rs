@@ -1,4 +1,6 @@
 //! Checkers shared by several workloads.
 
+pub mod elle;
+pub mod kafka;
 pub mod linearizable;
 pub mod set_full;

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{list_field, FinalReads, Invocation, Workload};
+use super::{list_field, FinalPhase, Invocation, Step, Workload};
 use crate::checker::set_full;
 use crate::config::Topology;
 use crate::history::History;
@@ -30,7 +30,7 @@ impl Workload for Broadcast {
             .collect()
     }
 
-    fn next_op(&mut self, rng: &mut fastrand::Rng) -> Invocation {
+    fn next_op(&mut self, _process: u64, rng: &mut fastrand::Rng) -> Invocation {
         if rng.bool() {
             let value = self.next_value;
             self.next_value += 1;
@@ -40,26 +40,27 @@ impl Workload for Broadcast {
         }
     }
 
-    fn request(&self, op: &Invocation) -> Value {
+    fn request(&mut self, _process: u64, op: &Invocation) -> Value {
         match op.f {
             "broadcast" => json!({"type": "broadcast", "message": op.value}),
             _ => json!({"type": "read"}),
         }
     }
 
-    fn complete(&self, op: &Invocation, reply: &Value) -> Result<Value, String> {
+    fn complete(&mut self, _process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {
         match op.f {
             "broadcast" => Ok(op.value.clone()),
             _ => list_field(reply, "messages"),
         }
+        .map(Step::Done)
     }
 
     fn idempotent(&self, f: &str) -> bool {
         f == "read"
     }
 
-    fn final_reads(&self) -> Option<FinalReads> {
-        Some(FinalReads::reads())
+    fn final_phase(&self) -> Option<FinalPhase> {
+        Some(FinalPhase::reads())
     }
 
     fn check(&self, history: &History) -> Value {

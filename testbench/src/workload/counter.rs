@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::{field, FinalReads, Invocation, Workload};
+use super::{field, FinalPhase, Invocation, Step, Workload};
 use crate::history::{History, OpType};
 
 /// Adds and reads; grow-only or with negative deltas.
@@ -25,7 +25,7 @@ impl Counter {
 }
 
 impl Workload for Counter {
-    fn next_op(&mut self, rng: &mut fastrand::Rng) -> Invocation {
+    fn next_op(&mut self, _process: u64, rng: &mut fastrand::Rng) -> Invocation {
         // Maelstrom draws from {add -5..4, read} and, for g-counter, skips
         // negative adds, leaving about two reads for each add.
         loop {
@@ -39,14 +39,14 @@ impl Workload for Counter {
         }
     }
 
-    fn request(&self, op: &Invocation) -> Value {
+    fn request(&mut self, _process: u64, op: &Invocation) -> Value {
         match op.f {
             "add" => json!({"type": "add", "delta": op.value}),
             _ => json!({"type": "read"}),
         }
     }
 
-    fn complete(&self, op: &Invocation, reply: &Value) -> Result<Value, String> {
+    fn complete(&mut self, _process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {
         match op.f {
             "add" => Ok(op.value.clone()),
             _ => {
@@ -63,10 +63,11 @@ impl Workload for Counter {
                     .ok_or_else(|| format!("`value` is not an integer: {reply}"))
             }
         }
+        .map(Step::Done)
     }
 
-    fn final_reads(&self) -> Option<FinalReads> {
-        Some(FinalReads::reads())
+    fn final_phase(&self) -> Option<FinalPhase> {
+        Some(FinalPhase::reads())
     }
 
     fn check(&self, history: &History) -> Value {

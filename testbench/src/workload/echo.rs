@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{field, Invocation, Workload};
+use super::{field, Invocation, Step, Workload};
 use crate::history::{History, OpType};
 
 /// Sends `echo` requests with distinct payloads.
@@ -12,22 +12,22 @@ pub struct Echo {
 }
 
 impl Workload for Echo {
-    fn next_op(&mut self, _rng: &mut fastrand::Rng) -> Invocation {
+    fn next_op(&mut self, _process: u64, _rng: &mut fastrand::Rng) -> Invocation {
         // Distinct payloads, so that a reply carrying another request's
         // payload is caught too.
         self.sent += 1;
         Invocation::new("echo", json!(format!("Please echo {}", self.sent)))
     }
 
-    fn request(&self, op: &Invocation) -> Value {
+    fn request(&mut self, _process: u64, op: &Invocation) -> Value {
         json!({"type": "echo", "echo": op.value})
     }
 
-    fn complete(&self, _op: &Invocation, reply: &Value) -> Result<Value, String> {
+    fn complete(&mut self, _process: u64, _op: &Invocation, reply: &Value) -> Result<Step, String> {
         if reply["type"] != "echo_ok" {
             return Err(format!("expected echo_ok, got {reply}"));
         }
-        field(reply, "echo").cloned()
+        field(reply, "echo").cloned().map(Step::Done)
     }
 
     fn check(&self, history: &History) -> Value {

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{list_field, FinalReads, Invocation, Workload};
+use super::{list_field, FinalPhase, Invocation, Step, Workload};
 use crate::checker::set_full;
 use crate::history::History;
 
@@ -13,7 +13,7 @@ pub struct GSet {
 }
 
 impl Workload for GSet {
-    fn next_op(&mut self, rng: &mut fastrand::Rng) -> Invocation {
+    fn next_op(&mut self, _process: u64, rng: &mut fastrand::Rng) -> Invocation {
         if rng.bool() {
             let element = self.next_element;
             self.next_element += 1;
@@ -23,22 +23,23 @@ impl Workload for GSet {
         }
     }
 
-    fn request(&self, op: &Invocation) -> Value {
+    fn request(&mut self, _process: u64, op: &Invocation) -> Value {
         match op.f {
             "add" => json!({"type": "add", "element": op.value}),
             _ => json!({"type": "read"}),
         }
     }
 
-    fn complete(&self, op: &Invocation, reply: &Value) -> Result<Value, String> {
+    fn complete(&mut self, _process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {
         match op.f {
             "add" => Ok(op.value.clone()),
             _ => list_field(reply, "value"),
         }
+        .map(Step::Done)
     }
 
-    fn final_reads(&self) -> Option<FinalReads> {
-        Some(FinalReads::reads())
+    fn final_phase(&self) -> Option<FinalPhase> {
+        Some(FinalPhase::reads())
     }
 
     fn check(&self, history: &History) -> Value {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{field, Invocation, Workload};
+use super::{field, Invocation, Step, Workload};
 use crate::checker::linearizable::{self, Operation, RegisterOp, Verdict};
 use crate::history::{History, OpType};
 
@@ -32,7 +32,7 @@ impl LinKv {
 }
 
 impl Workload for LinKv {
-    fn next_op(&mut self, rng: &mut fastrand::Rng) -> Invocation {
+    fn next_op(&mut self, _process: u64, rng: &mut fastrand::Rng) -> Invocation {
         let key = self.generated / OPS_PER_WINDOW + rng.u64(..KEYS_AT_ONCE);
         self.generated += 1;
         match rng.u8(..3) {
@@ -42,7 +42,7 @@ impl Workload for LinKv {
         }
     }
 
-    fn request(&self, op: &Invocation) -> Value {
+    fn request(&mut self, _process: u64, op: &Invocation) -> Value {
         let key = &op.value[0];
         match op.f {
             "read" => json!({"type": "read", "key": key}),
@@ -51,11 +51,11 @@ impl Workload for LinKv {
         }
     }
 
-    fn complete(&self, op: &Invocation, reply: &Value) -> Result<Value, String> {
-        match op.f {
-            "read" => Ok(json!([op.value[0], field(reply, "value")?])),
-            _ => Ok(op.value.clone()),
-        }
+    fn complete(&mut self, _process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {
+        Ok(Step::Done(match op.f {
+            "read" => json!([op.value[0], field(reply, "value")?]),
+            _ => op.value.clone(),
+        }))
     }
 
     fn idempotent(&self, f: &str) -> bool {

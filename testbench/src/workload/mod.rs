@@ -4,7 +4,9 @@ mod broadcast;
 mod counter;
 mod echo;
 mod g_set;
+mod kafka;
 pub mod lin_kv;
+mod txn;
 mod unique_ids;
 
 use std::time::Duration;
@@ -30,24 +32,40 @@ impl Invocation {
 }
 
 /// The phase after the main run: the nemesis is healed, the bench waits
-/// `quiet`, then each node is asked `op` once.
+/// `quiet`, then each client process runs the workload's final operations
+/// ([`Workload::final_op`]) one after another, for at most `limit`.
 #[derive(Debug, Clone)]
-pub struct FinalReads {
+pub struct FinalPhase {
     pub quiet: Duration,
-    pub op: Invocation,
+    pub limit: Duration,
 }
 
-impl FinalReads {
-    /// Maelstrom's final phase: 10 s of quiet, then one read per client.
+impl FinalPhase {
+    /// Maelstrom's final reads: 10 s of quiet, then one read per client.
     pub fn reads() -> Self {
-        FinalReads {
+        FinalPhase {
             quiet: Duration::from_secs(10),
-            op: Invocation::new("read", Value::Null),
+            limit: Duration::from_secs(60),
         }
     }
 }
 
+/// What a reply to one of an operation's requests leads to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// The operation is over; this is its value in the history.
+    Done(Value),
+    /// The operation goes on with this request (without `msg_id`) to the
+    /// same node, such as kafka's `commit_offsets` after a `poll`.
+    Then(Value),
+}
+
 /// A workload: a generator of operations and a checker of histories.
+///
+/// Each client process has its own operations in turn; `process` lets a
+/// workload keep per-client state (kafka's assigned keys and offsets). A
+/// process that ends an operation indefinitely is retired and its client
+/// continues under a new number, so its state starts afresh.
 pub trait Workload {
     /// Requests a client sends to each node before the run, for which it
     /// waits for an answer (such as broadcast's `topology`).
@@ -56,15 +74,15 @@ pub trait Workload {
         Vec::new()
     }
 
-    /// The next operation of the main phase.
-    fn next_op(&mut self, rng: &mut fastrand::Rng) -> Invocation;
+    /// The next operation of `process` in the main phase.
+    fn next_op(&mut self, process: u64, rng: &mut fastrand::Rng) -> Invocation;
 
-    /// The request body for `op` (without `msg_id`).
-    fn request(&self, op: &Invocation) -> Value;
+    /// The first request body for `op` (without `msg_id`).
+    fn request(&mut self, process: u64, op: &Invocation) -> Value;
 
-    /// The value an `ok` reply completes `op` with; `Err` when the reply
-    /// does not have the shape the workload expects.
-    fn complete(&self, op: &Invocation, reply: &Value) -> Result<Value, String>;
+    /// What an `ok` reply to the operation's latest request leads to; `Err`
+    /// when the reply does not have the shape the workload expects.
+    fn complete(&mut self, process: u64, op: &Invocation, reply: &Value) -> Result<Step, String>;
 
     /// Whether `f` is harmless to repeat: such an operation that times out
     /// or errs surely did nothing visible, so it is recorded as `fail`.
@@ -73,15 +91,22 @@ pub trait Workload {
         false
     }
 
-    /// How long a client waits for a reply (Maelstrom's 5 s unless the
+    /// How long a client waits for each reply (Maelstrom's 5 s unless the
     /// workload says otherwise).
     fn timeout(&self) -> Option<Duration> {
         None
     }
 
-    /// Reads after the main phase, if the workload wants them.
-    fn final_reads(&self) -> Option<FinalReads> {
+    /// The phase after the main run, if the workload wants one.
+    fn final_phase(&self) -> Option<FinalPhase> {
         None
+    }
+
+    /// The next final operation of `process`, which has finished `done` of
+    /// them, or `None` when it has no more. By default, one `read`.
+    fn final_op(&mut self, process: u64, done: usize) -> Option<Invocation> {
+        let _ = process;
+        (done == 0).then(|| Invocation::new("read", Value::Null))
     }
 
     /// Judges the history: a JSON object with at least `valid?`.
@@ -98,6 +123,8 @@ pub fn for_config(config: &Config) -> Box<dyn Workload> {
         Kind::PnCounter => Box::new(counter::Counter::positive_negative()),
         Kind::GSet => Box::new(g_set::GSet::default()),
         Kind::LinKv => Box::new(lin_kv::LinKv::new(config.latency)),
+        Kind::Kafka => Box::new(kafka::Kafka::new(config.key_count)),
+        Kind::TxnRwRegister | Kind::TxnListAppend => Box::new(txn::Txn::new(config)),
     }
 }
 

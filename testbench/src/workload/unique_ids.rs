@@ -4,23 +4,23 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use super::{field, Invocation, Workload};
+use super::{field, Invocation, Step, Workload};
 use crate::history::{History, OpType};
 
 /// Sends `generate` requests.
 pub struct UniqueIds;
 
 impl Workload for UniqueIds {
-    fn next_op(&mut self, _rng: &mut fastrand::Rng) -> Invocation {
+    fn next_op(&mut self, _process: u64, _rng: &mut fastrand::Rng) -> Invocation {
         Invocation::new("generate", Value::Null)
     }
 
-    fn request(&self, _op: &Invocation) -> Value {
+    fn request(&mut self, _process: u64, _op: &Invocation) -> Value {
         json!({"type": "generate"})
     }
 
-    fn complete(&self, _op: &Invocation, reply: &Value) -> Result<Value, String> {
-        field(reply, "id").cloned()
+    fn complete(&mut self, _process: u64, _op: &Invocation, reply: &Value) -> Result<Step, String> {
+        field(reply, "id").cloned().map(Step::Done)
     }
 
     fn check(&self, history: &History) -> Value {

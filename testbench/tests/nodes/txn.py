@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Transactions for txn-rw-register and txn-list-append, four ways (the
+first argument):
+  single         correct on one node: each transaction runs whole under
+                 one lock;
+  intermediate   known-bad: runs micro-operations one at a time with pauses
+                 between, so others read a transaction's intermediate
+                 writes (G1b);
+  aborted        known-bad: applies writes as it goes, then aborts every
+                 fourth writing transaction (txn-conflict) without undoing
+                 them, so others read aborted writes (G1a);
+  lose-append    known-bad: every tenth append to a key rebuilds the key's
+                 list from a copy taken before the previous append, losing
+                 that append after it was read."""
+import sys
+import threading
+import time
+
+from maelstrom import Node
+
+mode = sys.argv[1] if len(sys.argv) > 1 else "single"
+node = Node()
+store = {}      # key -> value (rw-register) or list (list-append)
+previous = {}   # key -> the list before its latest append (lose-append)
+appends = {}    # key -> appends so far
+writing_txns = 0
+
+
+def apply(mop):
+    f, key, value = mop
+    if f == "r":
+        current = store.get(key)
+        return [f, key, list(current) if isinstance(current, list) else current]
+    if f == "w":
+        store[key] = value
+    else:
+        current = store.get(key, [])
+        appends[key] = appends.get(key, 0) + 1
+        if mode == "lose-append" and appends[key] % 10 == 0 and key in previous:
+            current = previous[key]
+        previous[key] = list(current)
+        store[key] = current + [value]
+    return mop
+
+
+def run_slowly(msg):
+    done = []
+    for mop in msg["body"]["txn"]:
+        time.sleep(0.002)
+        with node.lock:
+            done.append(apply(mop))
+    node.reply(msg, {"type": "txn_ok", "txn": done})
+
+
+@node.on("txn")
+def txn(msg):
+    global writing_txns
+    mops = msg["body"]["txn"]
+    if mode == "intermediate":
+        threading.Thread(target=run_slowly, args=(msg,), daemon=True).start()
+        return
+    done = [apply(mop) for mop in mops]
+    if mode == "aborted" and any(m[0] != "r" for m in mops):
+        writing_txns += 1
+        if writing_txns % 4 == 0:
+            node.reply(msg, {"type": "error", "code": 30, "text": "txn conflict"})
+            return
+    node.reply(msg, {"type": "txn_ok", "txn": done})
+
+
+node.run()
