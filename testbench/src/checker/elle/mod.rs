@@ -6,7 +6,7 @@
 //! cycles in that graph: a cycle means no order of the transactions can
 //! explain what the clients saw. It also reports anomalies visible in single
 //! transactions or single reads. This is a clean-room reimplementation of the
-//! ideas of Kingsbury and Alvaro's Elle (VLDB 2021), not a port.
+//! ideas of Kingsbury and Alvaro's Elle (VLDB 2020), not a port.
 //!
 //! # Reading the history
 //!

@@ -140,16 +140,20 @@ const MAX_EXAMPLES: usize = 8;
 ///   example names the key, offsets and messages involved and lists under
 ///   `"ops"` the completions (or invocations) that show it, their values
 ///   trimmed to that key and the entries around those offsets. `"unseen"`
-///   also has `"by-key"` counts.
+///   also has `"by-key"` counts;
+/// * `"check-seconds"`: how long the check took.
 ///
 /// Never panics: values it cannot read are reported as `malformed`.
 pub fn check(history: &History) -> Value {
+    let started = std::time::Instant::now();
     let parsed = parse::Parsed::new(history);
     let mut found = parsed.malformed.clone();
     analysis::check_keys(&parsed, &mut found);
     analysis::check_internal(&parsed, &mut found);
     analysis::check_processes(&parsed, &mut found);
-    report::report(history, &parsed, found)
+    let mut result = report::report(history, &parsed, found);
+    result["check-seconds"] = started.elapsed().as_secs_f64().into();
+    result
 }
 
 /// The anomaly kinds, in the order of their names.
