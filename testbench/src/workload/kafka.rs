@@ -239,3 +239,142 @@ impl Workload for Kafka {
         checker::kafka::check(history)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(kafka: &mut Kafka, op: &Invocation, reply: Value) -> Step {
+        kafka.complete(0, op, &reply).expect("a well-formed reply")
+    }
+
+    #[test]
+    fn a_client_assigns_first_then_polls_from_its_committed_offsets() {
+        let mut kafka = Kafka::new(2);
+        let mut rng = fastrand::Rng::with_seed(3);
+        let assign = kafka.next_op(0, &mut rng);
+        assert_eq!(assign.f, "assign", "a fresh client has no keys yet");
+        let assign = Invocation::new("assign", json!(["0", "1"]));
+        assert_eq!(
+            kafka.request(0, &assign),
+            json!({"type": "list_committed_offsets", "keys": ["0", "1"]})
+        );
+        let reply = json!({"type": "list_committed_offsets_ok", "offsets": {"1": 4}});
+        assert_eq!(
+            ok(&mut kafka, &assign, reply),
+            Step::Done(json!(["0", "1"]))
+        );
+        let poll = Invocation::new("poll", json!([["poll"]]));
+        assert_eq!(
+            kafka.request(0, &poll),
+            json!({"type": "poll", "offsets": {"0": 0, "1": 4}})
+        );
+    }
+
+    #[test]
+    fn a_poll_commits_what_it_read_and_moves_only_once_committed() {
+        let mut kafka = Kafka::new(1);
+        let assign = Invocation::new("assign", json!(["0"]));
+        kafka.request(0, &assign);
+        ok(
+            &mut kafka,
+            &assign,
+            json!({"type": "list_committed_offsets_ok", "offsets": {}}),
+        );
+        let poll = Invocation::new("poll", json!([["poll"]]));
+        kafka.request(0, &poll);
+        let msgs = json!({"0": [[0, 10], [2, 11]]});
+        let step = ok(&mut kafka, &poll, json!({"type": "poll_ok", "msgs": msgs}));
+        assert_eq!(
+            step,
+            Step::Then(json!({"type": "commit_offsets", "offsets": {"0": 2}}))
+        );
+        // The commit is lost: the next poll starts where the last one did.
+        assert_eq!(
+            kafka.request(0, &poll),
+            json!({"type": "poll", "offsets": {"0": 0}})
+        );
+        ok(&mut kafka, &poll, json!({"type": "poll_ok", "msgs": msgs}));
+        let step = ok(&mut kafka, &poll, json!({"type": "commit_offsets_ok"}));
+        assert_eq!(step, Step::Done(json!([["poll", msgs]])));
+        assert_eq!(
+            kafka.request(0, &poll),
+            json!({"type": "poll", "offsets": {"0": 3}})
+        );
+        let empty = ok(&mut kafka, &poll, json!({"type": "poll_ok", "msgs": {}}));
+        assert_eq!(empty, Step::Done(json!([["poll", {}]])));
+    }
+
+    #[test]
+    fn malformed_replies_are_errors() {
+        let mut kafka = Kafka::new(1);
+        let send = Invocation::new("send", json!([["send", "0", 5]]));
+        assert!(kafka
+            .complete(0, &send, &json!({"type": "send_ok"}))
+            .is_err());
+        assert!(kafka
+            .complete(0, &send, &json!({"type": "send_ok", "offset": -1}))
+            .is_err());
+        let poll = Invocation::new("poll", json!([["poll"]]));
+        kafka.request(0, &poll);
+        for msgs in [json!([]), json!({"0": [[1]]}), json!({"0": [["a", 1]]})] {
+            let reply = json!({"type": "poll_ok", "msgs": msgs});
+            assert!(kafka.complete(0, &poll, &reply).is_err(), "{reply}");
+        }
+    }
+
+    #[test]
+    fn the_final_phase_reads_every_key_from_zero_until_caught_up() {
+        let mut kafka = Kafka::new(2);
+        let send = Invocation::new("send", json!([["send", "1", 7]]));
+        let step = ok(&mut kafka, &send, json!({"type": "send_ok", "offset": 5}));
+        assert_eq!(step, Step::Done(json!([["send", "1", [5, 7]]])));
+        let assign = kafka.final_op(9, 0).unwrap();
+        assert_eq!(assign.value, json!(["0", "1"]));
+        kafka.request(9, &assign);
+        let committed = json!({"type": "list_committed_offsets_ok", "offsets": {"1": 3}});
+        kafka.complete(9, &assign, &committed).unwrap();
+        let poll = kafka.final_op(9, 1).unwrap();
+        assert_eq!(
+            kafka.request(9, &poll),
+            json!({"type": "poll", "offsets": {"0": 0, "1": 0}}),
+            "the final assign ignores committed offsets"
+        );
+        let msgs = json!({"1": [[5, 7]]});
+        kafka
+            .complete(9, &poll, &json!({"type": "poll_ok", "msgs": msgs}))
+            .unwrap();
+        kafka
+            .complete(9, &poll, &json!({"type": "commit_offsets_ok"}))
+            .unwrap();
+        assert_eq!(
+            kafka.final_op(9, 2),
+            None,
+            "read past every acknowledged send"
+        );
+    }
+
+    #[test]
+    fn a_final_client_that_sees_nothing_new_gives_up() {
+        let mut kafka = Kafka::new(1);
+        let send = Invocation::new("send", json!([["send", "0", 1]]));
+        ok(&mut kafka, &send, json!({"type": "send_ok", "offset": 0}));
+        let assign = kafka.final_op(1, 0).unwrap();
+        kafka.request(1, &assign);
+        kafka
+            .complete(
+                1,
+                &assign,
+                &json!({"type": "list_committed_offsets_ok", "offsets": {}}),
+            )
+            .unwrap();
+        for done in 1..=EMPTY_POLLS_TO_STOP {
+            let poll = kafka.final_op(1, done).expect("still polling");
+            kafka.request(1, &poll);
+            kafka
+                .complete(1, &poll, &json!({"type": "poll_ok", "msgs": {}}))
+                .unwrap();
+        }
+        assert_eq!(kafka.final_op(1, EMPTY_POLLS_TO_STOP + 1), None);
+    }
+}
