@@ -212,7 +212,7 @@ impl<'c> Engine<'c> {
                 };
                 let process = self.slots[slot].process;
                 let op = self.workload.next_op(process, &mut self.rng);
-                self.invoke(slot, op);
+                self.invoke(slot, op, false);
                 next_op += self.stagger();
             }
             self.show_progress(end);
@@ -257,8 +257,7 @@ impl<'c> Engine<'c> {
         for (node, mut body) in calls {
             let client = self.next_client;
             self.next_client += 1;
-            let msg_id = self.next_msg_id;
-            self.next_msg_id += 1;
+            let msg_id = self.fresh_msg_id();
             let kind = body["type"].as_str().unwrap_or_default().to_owned();
             body["msg_id"] = json!(msg_id);
             self.side_requests.insert((client, msg_id), None);
@@ -319,9 +318,17 @@ impl<'c> Engine<'c> {
         u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 
-    fn invoke(&mut self, slot: usize, op: Invocation) {
+    /// A message id no client request has used.
+    fn fresh_msg_id(&mut self) -> u64 {
         let msg_id = self.next_msg_id;
         self.next_msg_id += 1;
+        msg_id
+    }
+
+    /// Records `op`'s invocation by `slot`'s process (marked final in the
+    /// final phase) and sends its first request.
+    fn invoke(&mut self, slot: usize, op: Invocation, is_final: bool) {
+        let msg_id = self.fresh_msg_id();
         let (process, client, node) = {
             let s = &self.slots[slot];
             (s.process, s.client, s.node)
@@ -336,11 +343,12 @@ impl<'c> Engine<'c> {
             op.value.clone(),
             None,
         );
+        self.history.ops.last_mut().expect("just pushed").is_final = is_final;
         self.slots[slot].busy = Some(InFlight {
             msg_id,
             op,
             deadline: Instant::now() + self.client_timeout(),
-            is_final: false,
+            is_final,
         });
         self.send_from_client(client, node, &body);
     }
@@ -554,8 +562,7 @@ impl<'c> Engine<'c> {
         match self.workload.complete(process, &op, body) {
             Ok(Step::Done(value)) => self.complete(slot, OpType::Ok, value, None),
             Ok(Step::Then(mut next)) => {
-                let msg_id = self.next_msg_id;
-                self.next_msg_id += 1;
+                let msg_id = self.fresh_msg_id();
                 next["msg_id"] = json!(msg_id);
                 let deadline = Instant::now() + self.client_timeout();
                 if let Some(in_flight) = &mut self.slots[slot].busy {
@@ -606,11 +613,7 @@ impl<'c> Engine<'c> {
                 match self.workload.final_op(process, *count) {
                     Some(op) => {
                         *count += 1;
-                        self.invoke(slot, op);
-                        self.history.ops.last_mut().expect("just invoked").is_final = true;
-                        if let Some(in_flight) = &mut self.slots[slot].busy {
-                            in_flight.is_final = true;
-                        }
+                        self.invoke(slot, op, true);
                     }
                     None => *finished = true,
                 }

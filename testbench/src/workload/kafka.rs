@@ -39,8 +39,8 @@ pub struct Kafka {
 /// One client's position, as Maelstrom's kafka client keeps it.
 #[derive(Default)]
 struct Client {
-    assigned: bool,
-    /// The next offset to poll, for each assigned key.
+    /// The next offset to poll, for each assigned key (empty until the
+    /// first assign, which always names at least one key).
     offsets: BTreeMap<String, u64>,
     /// A poll whose `commit_offsets` is in flight: its messages and the
     /// positions it leads to.
@@ -147,7 +147,6 @@ impl Kafka {
             offsets.insert(key.to_owned(), start);
         }
         client.offsets = offsets;
-        client.assigned = true;
         client.seek_to_beginning = false;
         Ok(Step::Done(op.value.clone()))
     }
@@ -166,7 +165,10 @@ fn highest_offset(pairs: &Value) -> Option<Option<u64>> {
 
 impl Workload for Kafka {
     fn next_op(&mut self, process: u64, rng: &mut fastrand::Rng) -> Invocation {
-        let assigned = self.clients.get(&process).is_some_and(|c| c.assigned);
+        let assigned = self
+            .clients
+            .get(&process)
+            .is_some_and(|c| !c.offsets.is_empty());
         let roll = rng.u8(..100);
         if !assigned || roll < 10 {
             Invocation::new("assign", json!(self.random_keys(rng)))
@@ -229,7 +231,10 @@ impl Workload for Kafka {
             return Some(Invocation::new("assign", json!(keys)));
         }
         let client = self.clients.get(&process)?;
-        if !client.assigned || self.caught_up(client) || client.empty_polls >= EMPTY_POLLS_TO_STOP {
+        if client.offsets.is_empty()
+            || self.caught_up(client)
+            || client.empty_polls >= EMPTY_POLLS_TO_STOP
+        {
             return None;
         }
         Some(Invocation::new("poll", json!([["poll"]])))
