@@ -277,28 +277,23 @@ impl Graph {
     /// Strongly connected components of the graph keeping only the edge
     /// kinds in `mask`, by Tarjan's algorithm with an explicit stack.
     pub(super) fn components(&self, mask: u8) -> Components {
-        const UNSEEN: u32 = u32::MAX;
         let n = self.node_count();
-        let mut index = vec![UNSEEN; n];
-        let mut low = vec![0u32; n];
-        let mut on_stack = vec![false; n];
-        let mut stack: Vec<u32> = Vec::new();
-        // (node, next edge to look at)
-        let mut calls: Vec<(usize, usize)> = Vec::new();
+        let mut search = Tarjan {
+            index: vec![UNSEEN; n],
+            low: vec![0; n],
+            on_stack: vec![false; n],
+            stack: Vec::new(),
+            calls: Vec::new(),
+            next: 0,
+        };
         let mut of = vec![UNSEEN; n];
         let mut sizes: Vec<u32> = Vec::new();
-        let mut next = 0u32;
         for root in 0..n {
-            if index[root] != UNSEEN {
+            if search.index[root] != UNSEEN {
                 continue;
             }
-            index[root] = next;
-            low[root] = next;
-            next += 1;
-            stack.push(root as u32);
-            on_stack[root] = true;
-            calls.push((root, self.offsets[root] as usize));
-            while let Some(top) = calls.last_mut() {
+            search.enter(root, self.offsets[root] as usize);
+            while let Some(top) = search.calls.last_mut() {
                 let (v, e) = *top;
                 if e < self.offsets[v + 1] as usize {
                     top.1 += 1;
@@ -306,27 +301,22 @@ impl Graph {
                         continue;
                     }
                     let w = self.to[e] as usize;
-                    if index[w] == UNSEEN {
-                        index[w] = next;
-                        low[w] = next;
-                        next += 1;
-                        stack.push(w as u32);
-                        on_stack[w] = true;
-                        calls.push((w, self.offsets[w] as usize));
-                    } else if on_stack[w] {
-                        low[v] = low[v].min(index[w]);
+                    if search.index[w] == UNSEEN {
+                        search.enter(w, self.offsets[w] as usize);
+                    } else if search.on_stack[w] {
+                        search.low[v] = search.low[v].min(search.index[w]);
                     }
                     continue;
                 }
-                calls.pop();
-                if let Some(&(parent, _)) = calls.last() {
-                    low[parent] = low[parent].min(low[v]);
+                search.calls.pop();
+                if let Some(&(parent, _)) = search.calls.last() {
+                    search.low[parent] = search.low[parent].min(search.low[v]);
                 }
-                if low[v] == index[v] {
+                if search.low[v] == search.index[v] {
                     let id = sizes.len() as u32;
                     let mut size = 0;
-                    while let Some(w) = stack.pop() {
-                        on_stack[w as usize] = false;
+                    while let Some(w) = search.stack.pop() {
+                        search.on_stack[w as usize] = false;
                         of[w as usize] = id;
                         size += 1;
                         if w as usize == v {
@@ -338,6 +328,32 @@ impl Graph {
             }
         }
         Components { of, sizes }
+    }
+}
+
+/// Not yet reached by the search (and not in any component yet).
+const UNSEEN: u32 = u32::MAX;
+
+/// The state of Tarjan's search, with its recursion made explicit.
+struct Tarjan {
+    index: Vec<u32>,
+    low: Vec<u32>,
+    on_stack: Vec<bool>,
+    stack: Vec<u32>,
+    /// The "call stack": (node, next edge to look at).
+    calls: Vec<(usize, usize)>,
+    next: u32,
+}
+
+impl Tarjan {
+    /// Reaches `v` (whose edges start at `first_edge`) for the first time.
+    fn enter(&mut self, v: usize, first_edge: usize) {
+        self.index[v] = self.next;
+        self.low[v] = self.next;
+        self.next += 1;
+        self.stack.push(v as u32);
+        self.on_stack[v] = true;
+        self.calls.push((v, first_edge));
     }
 }
 
