@@ -302,6 +302,13 @@ fn kafka_logs_on_one_node_pass() {
 }
 
 #[test]
+fn a_kafka_led_by_one_node_passes_under_partitions() {
+    let (valid, results) = run(&partitioned(kafka("leader", 3), 1.0));
+    assert!(valid, "{}", results["workload"]);
+    assert!(results["net"]["servers"]["msg-count"].as_u64().unwrap() > 0);
+}
+
+#[test]
 fn kafka_offsets_kept_per_node_collide() {
     let (valid, results) = run(&kafka("per-node", 2));
     assert!(!valid);
@@ -349,6 +356,22 @@ fn serial_transactions_on_one_node_are_strict_serializable() {
         ));
         assert!(valid, "{workload:?}: {}", results["workload"]);
         assert!(named(&results, "anomaly-types").is_empty());
+    }
+}
+
+#[test]
+fn transactions_led_by_one_node_pass_under_partitions() {
+    for workload in [Workload::TxnRwRegister, Workload::TxnListAppend] {
+        let mut config = partitioned(
+            txn(workload, "leader", &[ConsistencyModel::StrictSerializable]),
+            1.0,
+        );
+        config.node_count = 3;
+        config.concurrency = testbench::config::Concurrency::PerNode(2);
+        config.availability = None; // cut-off clients time out
+        let (valid, results) = run(&config);
+        assert!(valid, "{workload:?}: {}", results["workload"]);
+        assert!(results["net"]["servers"]["msg-count"].as_u64().unwrap() > 0);
     }
 }
 

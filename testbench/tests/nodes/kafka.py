@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""Kafka-style logs, four ways (the first argument):
+"""Kafka-style logs, five ways (the first argument):
   single      correct on one node: one log per key, offsets 0, 1, 2 ...;
+  leader      correct on any number of nodes: the first node keeps the
+              logs as `single` does, the others forward every request to
+              it (under partitions their clients time out);
   per-node    known-bad: the same code run on several nodes, each keeping
               its own logs with no coordination, so two nodes give one
               offset to two messages;
@@ -20,7 +23,21 @@ committed = {}  # key -> offset
 sends = 0
 
 
-@node.on("send")
+def handler(kind):
+    """Registers a request handler; in `leader` mode, nodes other than the
+    first forward the request to it instead."""
+    def register(handle):
+        def dispatch(msg):
+            if mode == "leader" and node.id != node.ids[0]:
+                node.forward(node.ids[0], msg)
+            else:
+                handle(msg)
+        node.on(kind)(dispatch)
+        return handle
+    return register
+
+
+@handler("send")
 def send(msg):
     global sends
     body = msg["body"]
@@ -32,7 +49,7 @@ def send(msg):
     node.reply(msg, {"type": "send_ok", "offset": offset})
 
 
-@node.on("poll")
+@handler("poll")
 def poll(msg):
     out = {}
     for key, start in msg["body"]["offsets"].items():
@@ -44,14 +61,14 @@ def poll(msg):
     node.reply(msg, {"type": "poll_ok", "msgs": out})
 
 
-@node.on("commit_offsets")
+@handler("commit_offsets")
 def commit_offsets(msg):
     for key, offset in msg["body"]["offsets"].items():
         committed[key] = max(committed.get(key, -1), offset)
     node.reply(msg, {"type": "commit_offsets_ok"})
 
 
-@node.on("list_committed_offsets")
+@handler("list_committed_offsets")
 def list_committed_offsets(msg):
     offsets = {k: committed[k] for k in msg["body"]["keys"] if k in committed}
     node.reply(msg, {"type": "list_committed_offsets_ok", "offsets": offsets})

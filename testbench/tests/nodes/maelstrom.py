@@ -51,6 +51,15 @@ class Node:
             self.callbacks[self.next_msg_id] = callback
             self.send(dest, body)
 
+    def forward(self, dest, request):
+        """Sends `request`'s body to `dest` and relays its reply, whatever
+        it is, to the original sender."""
+        def relay(reply):
+            reply = {k: v for k, v in reply.items() if k not in ("msg_id", "in_reply_to")}
+            self.reply(request, reply)
+        body = {k: v for k, v in request["body"].items() if k != "msg_id"}
+        self.rpc(dest, body, relay)
+
     def _tick(self, seconds, task):
         while True:
             time.sleep(seconds)

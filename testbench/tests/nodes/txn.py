@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Transactions for txn-rw-register and txn-list-append, four ways (the
+"""Transactions for txn-rw-register and txn-list-append, five ways (the
 first argument):
   single         correct on one node: each transaction runs whole under
                  one lock;
+  leader         correct on any number of nodes: the first node runs
+                 transactions as `single` does, the others forward them to
+                 it (under partitions their clients time out);
   intermediate   known-bad: runs micro-operations one at a time with pauses
                  between, so others read a transaction's intermediate
                  writes (G1b);
@@ -56,6 +59,9 @@ def run_slowly(msg):
 def txn(msg):
     global writing_txns
     mops = msg["body"]["txn"]
+    if mode == "leader" and node.id != node.ids[0]:
+        node.forward(node.ids[0], msg)
+        return
     if mode == "intermediate":
         threading.Thread(target=run_slowly, args=(msg,), daemon=True).start()
         return
