@@ -376,6 +376,39 @@ fn transactions_led_by_one_node_pass_under_partitions() {
 }
 
 #[test]
+fn replicated_last_writer_wins_is_read_committed_but_not_serializable() {
+    let mut config = partitioned(
+        txn(
+            Workload::TxnRwRegister,
+            "replicate",
+            &[
+                ConsistencyModel::ReadCommitted,
+                ConsistencyModel::Serializable,
+            ],
+        ),
+        1.0,
+    );
+    config.node_count = 3;
+    config.concurrency = testbench::config::Concurrency::PerNode(2);
+    config.latency = 20.0;
+    let (valid, results) = run(&config);
+    assert!(!valid);
+    assert_eq!(
+        results["workload"]["not"],
+        json!(["serializable"]),
+        "{}",
+        results["workload"]
+    );
+    let kinds = named(&results, "anomaly-types");
+    assert!(!kinds.is_empty());
+    assert!(
+        kinds.iter().all(|k| k == "G-single" || k == "G2-item"),
+        "{kinds:?}"
+    );
+    assert_eq!(results["availability"]["valid?"], true);
+}
+
+#[test]
 fn intermediate_writes_made_visible_are_g1b() {
     let (valid, results) = run(&txn(
         Workload::TxnRwRegister,
