@@ -8,7 +8,7 @@
 //! last element and an `rw` edge to the appender of the next element.
 
 use super::graph::{GraphBuilder, Kind, Label};
-use super::report::{op_json, show_list, Anomalies};
+use super::report::{op_json, read_example, show_list, Anomalies};
 use super::txn::{Mop, Status, Txn, WriteIndex};
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
@@ -152,13 +152,19 @@ fn has_duplicates(txn: &Txn<'_>, key: i64, list: &[i64], found: &mut Anomalies) 
     dups.sort_unstable();
     dups.dedup();
     found.add("duplicate-elements", || {
-        json!({
-            "op": op_json(txn.op()),
-            "key": key,
-            "value": list,
-            "duplicates": dups,
-            "text": format!("{} read k {key} = {}, which holds {} more than once", txn.name(), show_list(list), show_list(&dups)),
-        })
+        let mut example = read_example(
+            txn,
+            key,
+            list,
+            format!(
+                "{} read k {key} = {}, which holds {} more than once",
+                txn.name(),
+                show_list(list),
+                show_list(&dups)
+            ),
+        );
+        example["duplicates"] = json!(dups);
+        example
     });
     true
 }
@@ -182,12 +188,16 @@ fn check_elements(
             if !garbage {
                 garbage = true;
                 found.add("garbage-read", || {
-                    json!({
-                        "op": op_json(txn.op()),
-                        "key": key,
-                        "value": e,
-                        "text": format!("{} read k {key} = {}, but no transaction appended {e}", txn.name(), show_list(list)),
-                    })
+                    read_example(
+                        txn,
+                        key,
+                        e,
+                        format!(
+                            "{} read k {key} = {}, but no transaction appended {e}",
+                            txn.name(),
+                            show_list(list)
+                        ),
+                    )
                 });
             }
             continue;
@@ -199,23 +209,33 @@ fn check_elements(
         if w.txn == t && w.mop > i && !future {
             future = true;
             found.add("internal", || {
-                json!({
-                    "op": op_json(txn.op()),
-                    "key": key,
-                    "value": list,
-                    "text": format!("{} read k {key} = {}, holding {e} before appending it itself", txn.name(), show_list(list)),
-                })
+                read_example(
+                    txn,
+                    key,
+                    list,
+                    format!(
+                        "{} read k {key} = {}, holding {e} before appending it itself",
+                        txn.name(),
+                        show_list(list)
+                    ),
+                )
             });
         } else if writer.status == Status::Fail && !aborted {
             aborted = true;
             found.add("G1a", || {
-                json!({
-                    "op": op_json(txn.op()),
-                    "writer": op_json(writer.op()),
-                    "key": key,
-                    "value": e,
-                    "text": format!("{} read k {key} = {}, holding {e}, appended by {}, which failed", txn.name(), show_list(list), writer.name()),
-                })
+                let mut example = read_example(
+                    txn,
+                    key,
+                    e,
+                    format!(
+                        "{} read k {key} = {}, holding {e}, appended by {}, which failed",
+                        txn.name(),
+                        show_list(list),
+                        writer.name()
+                    ),
+                );
+                example["writer"] = op_json(writer.op());
+                example
             });
         }
     }
@@ -226,16 +246,14 @@ fn check_elements(
         let writer = &txns[w.txn];
         if !w.last && !w.ambiguous && w.txn != t && writer.status != Status::Fail {
             found.add("G1b", || {
-                json!({
-                    "op": op_json(txn.op()),
-                    "writer": op_json(writer.op()),
-                    "key": key,
-                    "value": last,
-                    "text": format!(
+                {
+                    let mut example = read_example(txn, key, last, format!(
                         "{} read k {key} = {}, ending in {last}, which {} followed with another append to k {key}",
                         txn.name(), show_list(list), writer.name()
-                    ),
-                })
+                    ));
+                    example["writer"] = op_json(writer.op());
+                    example
+                }
             });
         }
     }
@@ -271,16 +289,14 @@ fn check_internal(txn: &Txn<'_>, found: &mut Anomalies) {
                         };
                         if !ok {
                             found.add("internal", || {
-                                json!({
-                                    "op": op_json(txn.op()),
-                                    "key": key,
-                                    "value": value,
-                                    "expected": shown,
-                                    "text": format!(
+                                {
+                                    let mut example = read_example(txn, key, value, format!(
                                         "{} read k {key} = {}, but its own earlier ops leave {shown}",
                                         txn.name(), show_list(value)
-                                    ),
-                                })
+                                    ));
+                                    example["expected"] = json!(shown);
+                                    example
+                                }
                             });
                         }
                         *expect = Expect::Exactly(value.clone());

@@ -5,6 +5,7 @@ use super::graph::{Graph, Kind, Label};
 use super::txn::Txn;
 use super::{Model, CORRUPT};
 use crate::history::Op;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -33,6 +34,13 @@ impl Anomalies {
 /// An entry of the history as JSON.
 pub(super) fn op_json(op: &Op) -> Value {
     serde_json::to_value(op).unwrap_or(Value::Null)
+}
+
+/// An example of an anomaly that one read of `txn` shows: the transaction,
+/// the key, what was read and an explanation. Callers add what else matters
+/// (the writer, the value expected ...).
+pub(super) fn read_example(txn: &Txn<'_>, key: i64, value: impl Serialize, text: String) -> Value {
+    json!({"op": op_json(txn.op()), "key": key, "value": value, "text": text})
 }
 
 /// A register value or list element for explanations: `nil` for none.

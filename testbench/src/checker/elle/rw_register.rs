@@ -8,7 +8,7 @@
 //! reads), `ww` from `v1`'s writer and `rw` from `v1`'s other readers to it.
 
 use super::graph::{GraphBuilder, Kind, Label};
-use super::report::{op_json, show, Anomalies};
+use super::report::{op_json, read_example, show, Anomalies};
 use super::txn::{Mop, Status, Txn, WriteIndex};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -132,12 +132,15 @@ fn check_read(
     let txn = &txns[t];
     let Some(w) = writes.get(key, value) else {
         found.add("garbage-read", || {
-            json!({
-                "op": op_json(txn.op()),
-                "key": key,
-                "value": value,
-                "text": format!("{} read k {key} = {value}, which no transaction wrote", txn.name()),
-            })
+            read_example(
+                txn,
+                key,
+                value,
+                format!(
+                    "{} read k {key} = {value}, which no transaction wrote",
+                    txn.name()
+                ),
+            )
         });
         return None;
     };
@@ -148,40 +151,46 @@ fn check_read(
     if w.txn == t {
         if w.mop > i {
             found.add("internal", || {
-                json!({
-                    "op": op_json(txn.op()),
-                    "key": key,
-                    "value": value,
-                    "text": format!("{} read k {key} = {value} before writing that value itself", txn.name()),
-                })
+                read_example(
+                    txn,
+                    key,
+                    value,
+                    format!(
+                        "{} read k {key} = {value} before writing that value itself",
+                        txn.name()
+                    ),
+                )
             });
         }
         return None;
     }
     if writer.status == Status::Fail {
         found.add("G1a", || {
-            json!({
-                "op": op_json(txn.op()),
-                "writer": op_json(writer.op()),
-                "key": key,
-                "value": value,
-                "text": format!("{} read k {key} = {value}, written by {}, which failed", txn.name(), writer.name()),
-            })
+            let mut example = read_example(
+                txn,
+                key,
+                value,
+                format!(
+                    "{} read k {key} = {value}, written by {}, which failed",
+                    txn.name(),
+                    writer.name()
+                ),
+            );
+            example["writer"] = op_json(writer.op());
+            example
         });
         return None;
     }
     if !w.last {
         found.add("G1b", || {
-            json!({
-                "op": op_json(txn.op()),
-                "writer": op_json(writer.op()),
-                "key": key,
-                "value": value,
-                "text": format!(
+            {
+                let mut example = read_example(txn, key, value, format!(
                     "{} read k {key} = {value}, an intermediate write of {} (whose last write to k {key} was {})",
                     txn.name(), writer.name(), show(writer.last_write(key))
-                ),
-            })
+                ));
+                example["writer"] = op_json(writer.op());
+                example
+            }
         });
     }
     Some(w.txn)
@@ -202,16 +211,19 @@ fn check_internal(txn: &Txn<'_>, found: &mut Anomalies) {
                 if is_read && *expected != now {
                     let expected_value = *expected;
                     found.add("internal", || {
-                        json!({
-                            "op": op_json(txn.op()),
-                            "key": key,
-                            "value": now,
-                            "expected": expected_value,
-                            "text": format!(
+                        let mut example = read_example(
+                            txn,
+                            key,
+                            now,
+                            format!(
                                 "{} read k {key} = {}, but its own earlier ops leave {}",
-                                txn.name(), show(now), show(expected_value)
+                                txn.name(),
+                                show(now),
+                                show(expected_value)
                             ),
-                        })
+                        );
+                        example["expected"] = json!(expected_value);
+                        example
                     });
                 }
                 *expected = now;
