@@ -1,8 +1,9 @@
-//! The simulated network: per-message latency, partitions, and Maelstrom's
-//! message counts.
+//! The simulated network: per-message latency, partitions, Maelstrom's
+//! message counts, and the journal of every message.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
+use std::io::{BufWriter, Write};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -59,6 +60,7 @@ pub struct Packet {
 struct Pending {
     at: Instant,
     seq: u64,
+    sent: Instant,
     packet: Packet,
 }
 
@@ -109,6 +111,77 @@ pub struct Network {
     /// sender sends it (Jepsen's "grudge"; it need not be symmetric).
     grudge: HashSet<(usize, usize)>,
     pub stats: NetStats,
+    journal: Option<Journal>,
+}
+
+/// Where each message's fate is written, one JSON object a line:
+/// `{"sent": ns, "fate": "received" | "dropped" | "in-flight", "at": ns,
+/// "message": {...}}`, times in nanoseconds from the origin, the start of
+/// the main phase as in the history (negative before it, as for `init`).
+/// Until the origin is set, entries wait in memory.
+struct Journal {
+    out: BufWriter<Box<dyn Write>>,
+    origin: Option<Instant>,
+    early: Vec<Entry>,
+}
+
+/// One message's fate.
+struct Entry {
+    sent: Instant,
+    fate: &'static str,
+    at: Option<Instant>,
+    line: String,
+}
+
+impl Journal {
+    fn record(&mut self, pending: &Pending, fate: &'static str, at: Option<Instant>) {
+        match self.origin {
+            Some(origin) => {
+                Self::write(
+                    &mut self.out,
+                    origin,
+                    pending.sent,
+                    fate,
+                    at,
+                    &pending.packet.line,
+                );
+            }
+            None => self.early.push(Entry {
+                sent: pending.sent,
+                fate,
+                at,
+                line: pending.packet.line.clone(),
+            }),
+        }
+    }
+
+    fn set_origin(&mut self, origin: Instant) {
+        self.origin = Some(origin);
+        for e in std::mem::take(&mut self.early) {
+            Self::write(&mut self.out, origin, e.sent, e.fate, e.at, &e.line);
+        }
+    }
+
+    fn write(
+        out: &mut impl Write,
+        origin: Instant,
+        sent: Instant,
+        fate: &str,
+        at: Option<Instant>,
+        line: &str,
+    ) {
+        let nanos = |t: Instant| match t.checked_duration_since(origin) {
+            Some(after) => after.as_nanos() as i128,
+            None => -(origin.duration_since(t).as_nanos() as i128),
+        };
+        let at = at.map_or_else(|| "null".to_owned(), |t| nanos(t).to_string());
+        // The line is a message the bench parsed or built: valid JSON.
+        let _ = writeln!(
+            out,
+            r#"{{"sent":{},"fate":"{fate}","at":{at},"message":{line}}}"#,
+            nanos(sent)
+        );
+    }
 }
 
 impl Network {
@@ -121,7 +194,43 @@ impl Network {
             seq: 0,
             grudge: HashSet::new(),
             stats: NetStats::default(),
+            journal: None,
         }
+    }
+
+    /// Writes the fate of every message from now on to `out` (see
+    /// [`Network::set_journal_origin`] and [`Network::close_journal`]).
+    pub fn journal_to(&mut self, out: impl Write + 'static) {
+        self.journal = Some(Journal {
+            out: BufWriter::new(Box::new(out)),
+            origin: None,
+            early: Vec::new(),
+        });
+    }
+
+    /// Sets the journal's time 0 (the start of the main phase); what was
+    /// recorded before is written now, with negative times.
+    pub fn set_journal_origin(&mut self, origin: Instant) {
+        if let Some(journal) = &mut self.journal {
+            journal.set_origin(origin);
+        }
+    }
+
+    /// Records the messages still in flight and flushes the journal (whose
+    /// origin defaults to now if it was never set).
+    pub fn close_journal(&mut self) -> std::io::Result<()> {
+        let Some(mut journal) = self.journal.take() else {
+            return Ok(());
+        };
+        if journal.origin.is_none() {
+            journal.set_origin(Instant::now());
+        }
+        let mut left: Vec<_> = self.queue.drain().map(|Reverse(p)| p).collect();
+        left.sort();
+        for pending in &left {
+            journal.record(pending, "in-flight", None);
+        }
+        journal.out.flush()
     }
 
     /// Sends `packet` at `now`: counted, and queued for delivery after its
@@ -149,6 +258,7 @@ impl Network {
         self.queue.push(Reverse(Pending {
             at: now + delay,
             seq: self.seq,
+            sent: now,
             packet,
         }));
     }
@@ -167,13 +277,18 @@ impl Network {
                 return None;
             }
             let Reverse(pending) = self.queue.pop()?;
-            let packet = pending.packet;
-            if let (Endpoint::Node(from), Endpoint::Node(to)) = (packet.src, packet.dest) {
-                if self.grudge.contains(&(to, from)) {
-                    continue;
-                }
+            let dropped = match (pending.packet.src, pending.packet.dest) {
+                (Endpoint::Node(from), Endpoint::Node(to)) => self.grudge.contains(&(to, from)),
+                _ => false,
+            };
+            if let Some(journal) = &mut self.journal {
+                let fate = if dropped { "dropped" } else { "received" };
+                journal.record(&pending, fate, Some(pending.at));
             }
-            return Some(self.received(packet));
+            if dropped {
+                continue;
+            }
+            return Some(self.received(pending.packet));
         }
     }
 

@@ -45,6 +45,10 @@ pub fn run(config: &Config) -> Result<Outcome, String> {
     let result = engine.drive();
     engine.stop();
     result?;
+    engine
+        .net
+        .close_journal()
+        .map_err(|err| format!("cannot write to {}: {err}", store.display()))?;
     let results = engine.results(seed);
     let valid = results["valid?"] == json!(true);
     std::fs::write(store.join("history.jsonl"), engine.history.to_jsonl())
@@ -155,6 +159,8 @@ impl<'c> Engine<'c> {
                 busy: None,
             })
             .collect();
+        let journal = std::fs::File::create(store.join("messages.jsonl"))
+            .map_err(|err| format!("cannot write to {}: {err}", store.display()))?;
         let mut engine = Engine {
             config,
             start: Instant::now(),
@@ -178,6 +184,7 @@ impl<'c> Engine<'c> {
             last_progress: Instant::now(),
             cpu_start: crate::results::cpu_time(),
         };
+        engine.net.journal_to(journal);
         for slot in 0..engine.slots.len() {
             engine.new_client(slot);
         }
@@ -198,6 +205,7 @@ impl<'c> Engine<'c> {
         let setup = self.workload.setup(self.directory.nodes());
         self.side_calls(setup, "setup")?;
         self.start = Instant::now();
+        self.net.set_journal_origin(self.start);
         self.cpu_start = crate::results::cpu_time();
         let end = self.start + self.config.time_limit();
         let mut next_op = self.start;
