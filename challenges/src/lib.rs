@@ -3,4 +3,6 @@
 
 pub mod counter;
 pub mod gossip;
+pub mod kafka;
 pub mod snowflake;
+pub mod txn;

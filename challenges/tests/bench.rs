@@ -140,3 +140,68 @@ fn g_set_survives_partitions() {
     let config = short(Workload::GSet, env!("CARGO_BIN_EXE_g-set"), 3, 5.0, 50.0);
     assert_valid(&partitioned(config));
 }
+
+#[test]
+fn kafka_passes_on_two_nodes() {
+    let mut config = short(Workload::Kafka, env!("CARGO_BIN_EXE_kafka"), 2, 5.0, 300.0);
+    config.concurrency = testbench::config::Concurrency::PerNode(2);
+    let results = assert_valid(&config);
+    let workload = &results["workload"];
+    assert!(
+        workload["polled-count"].as_u64().unwrap() > 100,
+        "{workload}"
+    );
+    assert_eq!(workload["unseen-count"], 0);
+    assert!(
+        results["net"]["servers"]["msg-count"].as_u64().unwrap() > 0,
+        "sends are forwarded and logs replicated"
+    );
+}
+
+#[test]
+fn kafka_survives_partitions_with_latency() {
+    let mut config = short(Workload::Kafka, env!("CARGO_BIN_EXE_kafka"), 3, 5.0, 200.0);
+    config.concurrency = testbench::config::Concurrency::PerNode(2);
+    config.latency = 10.0;
+    assert_valid(&partitioned(config));
+}
+
+#[test]
+fn txn_is_read_committed_and_totally_available_under_partitions() {
+    let mut config = short(
+        Workload::TxnRwRegister,
+        env!("CARGO_BIN_EXE_txn"),
+        3,
+        5.0,
+        300.0,
+    );
+    config.concurrency = testbench::config::Concurrency::PerNode(2);
+    config.consistency_models = vec![testbench::config::ConsistencyModel::ReadCommitted];
+    config.availability = Some(Availability::Total);
+    config.latency = 5.0;
+    let results = assert_valid(&partitioned(config));
+    assert!(results["net"]["servers"]["msg-count"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn txn_is_not_serializable_and_says_so() {
+    let mut config = short(
+        Workload::TxnRwRegister,
+        env!("CARGO_BIN_EXE_txn"),
+        2,
+        5.0,
+        300.0,
+    );
+    config.concurrency = testbench::config::Concurrency::PerNode(2);
+    config.consistency_models = vec![testbench::config::ConsistencyModel::Serializable];
+    config.latency = 20.0;
+    let outcome = testbench::run(&config).unwrap();
+    assert!(
+        !outcome.valid,
+        "concurrent read-then-writes on two nodes lose updates"
+    );
+    assert_eq!(
+        outcome.results["workload"]["not"],
+        serde_json::json!(["serializable"])
+    );
+}

@@ -47,6 +47,31 @@ pub const CHALLENGES: &[Challenge] = &[
         flags: "-w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition",
     },
     Challenge {
+        name: "5a kafka",
+        binary: "kafka",
+        flags: "-w kafka --node-count 1 --concurrency 2n --time-limit 20 --rate 1000",
+    },
+    Challenge {
+        name: "5b/5c kafka",
+        binary: "kafka",
+        flags: "-w kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000",
+    },
+    Challenge {
+        name: "6a txn",
+        binary: "txn",
+        flags: "-w txn-rw-register --node-count 1 --time-limit 20 --rate 1000 --concurrency 2n --consistency-models read-uncommitted",
+    },
+    Challenge {
+        name: "6b txn",
+        binary: "txn",
+        flags: "-w txn-rw-register --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted --availability total --nemesis partition",
+    },
+    Challenge {
+        name: "6c txn",
+        binary: "txn",
+        flags: "-w txn-rw-register --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition",
+    },
+    Challenge {
         name: "pn-counter (extra)",
         binary: "counter",
         flags: "-w pn-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition",
