@@ -1,7 +1,7 @@
 //! Each challenge binary through the test bench, with short time limits and
 //! a partitioned run each.
 
-use testbench::config::{Availability, NemesisKind};
+use testbench::config::{Availability, Concurrency, ConsistencyModel, NemesisKind};
 use testbench::{Config, Workload};
 
 fn short(workload: Workload, bin: &str, nodes: u64, seconds: f64, rate: f64) -> Config {
@@ -144,7 +144,7 @@ fn g_set_survives_partitions() {
 #[test]
 fn kafka_passes_on_two_nodes() {
     let mut config = short(Workload::Kafka, env!("CARGO_BIN_EXE_kafka"), 2, 5.0, 300.0);
-    config.concurrency = testbench::config::Concurrency::PerNode(2);
+    config.concurrency = Concurrency::PerNode(2);
     let results = assert_valid(&config);
     let workload = &results["workload"];
     assert!(
@@ -161,22 +161,28 @@ fn kafka_passes_on_two_nodes() {
 #[test]
 fn kafka_survives_partitions_with_latency() {
     let mut config = short(Workload::Kafka, env!("CARGO_BIN_EXE_kafka"), 3, 5.0, 200.0);
-    config.concurrency = testbench::config::Concurrency::PerNode(2);
+    config.concurrency = Concurrency::PerNode(2);
     config.latency = 10.0;
     assert_valid(&partitioned(config));
 }
 
-#[test]
-fn txn_is_read_committed_and_totally_available_under_partitions() {
+/// A short txn-rw-register run on `nodes` nodes, two clients each.
+fn txn(nodes: u64, model: ConsistencyModel) -> Config {
     let mut config = short(
         Workload::TxnRwRegister,
         env!("CARGO_BIN_EXE_txn"),
-        3,
+        nodes,
         5.0,
         300.0,
     );
-    config.concurrency = testbench::config::Concurrency::PerNode(2);
-    config.consistency_models = vec![testbench::config::ConsistencyModel::ReadCommitted];
+    config.concurrency = Concurrency::PerNode(2);
+    config.consistency_models = vec![model];
+    config
+}
+
+#[test]
+fn txn_is_read_committed_and_totally_available_under_partitions() {
+    let mut config = txn(3, ConsistencyModel::ReadCommitted);
     config.availability = Some(Availability::Total);
     config.latency = 5.0;
     let results = assert_valid(&partitioned(config));
@@ -185,15 +191,7 @@ fn txn_is_read_committed_and_totally_available_under_partitions() {
 
 #[test]
 fn txn_is_not_serializable_and_says_so() {
-    let mut config = short(
-        Workload::TxnRwRegister,
-        env!("CARGO_BIN_EXE_txn"),
-        2,
-        5.0,
-        300.0,
-    );
-    config.concurrency = testbench::config::Concurrency::PerNode(2);
-    config.consistency_models = vec![testbench::config::ConsistencyModel::Serializable];
+    let mut config = txn(2, ConsistencyModel::Serializable);
     config.latency = 20.0;
     let outcome = testbench::run(&config).unwrap();
     assert!(
