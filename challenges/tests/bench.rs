@@ -191,8 +191,11 @@ fn txn_is_read_committed_and_totally_available_under_partitions() {
 
 #[test]
 fn txn_is_not_serializable_and_says_so() {
+    // Two keys and 50 ms between nodes: read-then-writes of one key on
+    // both nodes within one replication delay happen many times a second.
     let mut config = txn(2, ConsistencyModel::Serializable);
-    config.latency = 20.0;
+    config.key_count = 2;
+    config.latency = 50.0;
     let outcome = testbench::run(&config).unwrap();
     assert!(
         !outcome.valid,

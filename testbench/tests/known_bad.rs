@@ -390,7 +390,7 @@ fn replicated_last_writer_wins_is_read_committed_but_not_serializable() {
     );
     config.node_count = 3;
     config.concurrency = testbench::config::Concurrency::PerNode(2);
-    config.latency = 20.0;
+    config.latency = 50.0; // a wide window for concurrent read-then-writes
     let (valid, results) = run(&config);
     assert!(!valid);
     assert_eq!(
