@@ -1,9 +1,9 @@
 //! The `#[maelstrom_node]` attribute of the `glomers` crate; see its docs.
 //!
-//! The expansion is a pipeline, one module a step: [`ast`] reads the impl
-//! block into a typed model (with [`attr`] for the helper attributes),
-//! [`valid`] checks every rule and records all errors at once, and
-//! [`expand`] generates the code.
+//! The expansion is a pipeline, one module a step: `ast` reads the impl
+//! block into a typed model (with `attr` for the helper attributes),
+//! `valid` checks every rule and records all errors at once, and
+//! `expand` generates the code.
 
 use proc_macro::TokenStream;
 use quote::quote;
