@@ -5,7 +5,7 @@
 //! messages 0, 1, 2 ... with no coordination and no gaps. Every other node
 //! keeps a copy of the log that is always a prefix of the owner's: the owner
 //! pushes the entries a peer has not acknowledged, at most one push in
-//! flight per peer (resent after [`RESEND_AFTER`]), and a copy only ever
+//! flight per peer ([`crate::push_window`]), and a copy only ever
 //! grows by the entries right after its end. A poll can so be answered from
 //! any node's copy: it may lag, but it never skips or reorders an offset.
 //! Committed offsets ride along with the pushes and merge by maximum.
@@ -16,8 +16,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// How long an unacknowledged push waits before it is sent again.
-pub const RESEND_AFTER: Duration = Duration::from_millis(500);
+use crate::push_window::{PushWindow, Window};
 
 /// A run of entries of one key's log, starting at offset `start`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,8 +46,7 @@ pub struct Logs {
     committed: BTreeMap<String, u64>,
     /// Per peer: how many entries of each owned key it has acknowledged.
     acked: BTreeMap<String, BTreeMap<String, u64>>,
-    /// Per peer: when the push in flight left, if one is.
-    in_flight: BTreeMap<String, Duration>,
+    pushes: PushWindow,
     /// Per peer: whether it may not know the latest committed offsets.
     committed_dirty: BTreeMap<String, bool>,
 }
@@ -128,13 +126,13 @@ impl Logs {
     pub fn pushes(&mut self, now: Duration) -> Vec<(String, Push)> {
         let mut out = Vec::new();
         for peer in self.peers() {
-            match self.in_flight.get(&peer) {
-                Some(&sent) if now < sent + RESEND_AFTER => continue,
-                // Overdue: maybe lost, committed offsets included.
-                Some(_) => {
+            match self.pushes.window(&peer, now) {
+                Window::Waiting => continue,
+                // Maybe lost, committed offsets included.
+                Window::Overdue => {
                     self.committed_dirty.insert(peer.clone(), true);
                 }
-                None => {}
+                Window::Open => {}
             }
             let acked = self.acked.get(&peer);
             let mut entries = BTreeMap::new();
@@ -154,7 +152,7 @@ impl Logs {
             } else {
                 BTreeMap::new()
             };
-            self.in_flight.insert(peer.clone(), now);
+            self.pushes.sent(&peer, now);
             self.committed_dirty.insert(peer.clone(), false);
             out.push((peer, Push { entries, committed }));
         }
@@ -184,7 +182,7 @@ impl Logs {
             let known = acked.entry(key).or_insert(0);
             *known = (*known).max(length);
         }
-        self.in_flight.remove(peer);
+        self.pushes.acknowledged(peer);
     }
 
     fn peers(&self) -> Vec<String> {
@@ -212,6 +210,7 @@ fn raise(known: &mut BTreeMap<String, u64>, offsets: &BTreeMap<String, u64>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::push_window::RESEND_AFTER;
     use serde_json::json;
 
     fn cluster() -> (Logs, Logs) {

@@ -4,5 +4,6 @@
 pub mod counter;
 pub mod gossip;
 pub mod kafka;
+pub mod push_window;
 pub mod snowflake;
 pub mod txn;

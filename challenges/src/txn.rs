@@ -20,7 +20,7 @@
 //!   does not claim to be.
 //!
 //! Batches go to each peer until it acknowledges them, at most one push in
-//! flight per peer, resent after [`RESEND_AFTER`].
+//! flight per peer ([`crate::push_window`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -28,8 +28,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// How long an unacknowledged push waits before it is sent again.
-pub const RESEND_AFTER: Duration = Duration::from_millis(500);
+use crate::push_window::{PushWindow, Window};
 
 /// A Lamport stamp: the clock, then the node id to break ties.
 pub type Stamp = (u64, String);
@@ -53,7 +52,7 @@ pub struct Store {
     clock: u64,
     values: BTreeMap<u64, (Stamp, Value)>,
     unacked: BTreeMap<String, BTreeMap<Stamp, Vec<(u64, Value)>>>,
-    in_flight: BTreeMap<String, Duration>,
+    pushes: PushWindow,
 }
 
 impl Store {
@@ -108,10 +107,7 @@ impl Store {
     pub fn pushes(&mut self, now: Duration) -> Vec<(String, Vec<Batch>)> {
         let mut out = Vec::new();
         for (peer, unacked) in &self.unacked {
-            let waiting = self
-                .in_flight
-                .get(peer)
-                .is_some_and(|&sent| now < sent + RESEND_AFTER);
+            let waiting = self.pushes.window(peer, now) == Window::Waiting;
             if waiting || unacked.is_empty() {
                 continue;
             }
@@ -125,7 +121,7 @@ impl Store {
             out.push((peer.clone(), batches));
         }
         for (peer, _) in &out {
-            self.in_flight.insert(peer.clone(), now);
+            self.pushes.sent(peer, now);
         }
         out
     }
@@ -149,7 +145,7 @@ impl Store {
                 unacked.remove(stamp);
             }
         }
-        self.in_flight.remove(peer);
+        self.pushes.acknowledged(peer);
     }
 
     /// Keeps each written value whose stamp beats the one held.
@@ -166,6 +162,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::push_window::RESEND_AFTER;
     use serde_json::json;
 
     fn cluster() -> (Store, Store) {
