@@ -26,6 +26,7 @@ pub mod process;
 pub mod results;
 pub mod run;
 pub mod services;
+pub mod store;
 pub mod workload;
 
 pub use config::{Cli, Command, Config, Workload};

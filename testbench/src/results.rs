@@ -192,36 +192,6 @@ pub fn cpu_time() -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
-/// `20261122T031500.123` for a time since the Unix epoch (UTC).
-pub fn timestamp(since_epoch: Duration) -> String {
-    let secs = since_epoch.as_secs();
-    let days = secs / 86_400;
-    let (year, month, day) = civil_from_days(days as i64);
-    let rem = secs % 86_400;
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}.{:03}",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        since_epoch.subsec_millis()
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), after Howard Hinnant's
-/// public-domain algorithm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// The summary printed at the end of a run.
 pub fn summary(results: &Value, store: &std::path::Path) -> String {
     let mut out = String::new();
@@ -329,15 +299,6 @@ fn compact_at(value: &Value, depth: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_are_utc_calendar_times() {
-        // 2026-11-22T03:15:00.123Z
-        let t = Duration::from_millis(1_795_317_300_123);
-        assert_eq!(timestamp(t), "20261122T031500.123");
-        assert_eq!(timestamp(Duration::ZERO), "19700101T000000.000");
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    }
 
     #[test]
     fn definite_codes_follow_maelstrom() {

@@ -40,8 +40,14 @@ pub struct Outcome {
 /// a run that happened but failed its checks is an `Ok` with `valid: false`.
 pub fn run(config: &Config) -> Result<Outcome, String> {
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-    let store = store_dir(config)?;
-    let mut engine = Engine::start(config, seed, &store)?;
+    let store = crate::store::create_run_dir(&config.store, config.workload.name())?;
+    let mut engine = match Engine::start(config, seed, &store) {
+        Ok(engine) => engine,
+        Err(err) => {
+            crate::store::remove_if_empty(&store);
+            return Err(err);
+        }
+    };
     let result = engine.drive();
     engine.stop();
     result?;
@@ -59,28 +65,14 @@ pub fn run(config: &Config) -> Result<Outcome, String> {
             )
         })
         .map_err(|err| format!("cannot write to {}: {err}", store.display()))?;
+    if let Err(err) = crate::store::link_latest(&config.store, &store) {
+        eprintln!("testbench: {err}");
+    }
     Ok(Outcome {
         results,
         valid,
         store,
     })
-}
-
-/// `store/<workload>/<UTC time>/`, created.
-fn store_dir(config: &Config) -> Result<PathBuf, String> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let base = config.store.join(config.workload.name());
-    let mut dir = base.join(crate::results::timestamp(now));
-    let mut n = 1;
-    while dir.exists() {
-        n += 1;
-        dir = base.join(format!("{}-{n}", crate::results::timestamp(now)));
-    }
-    std::fs::create_dir_all(&dir)
-        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
-    Ok(dir)
 }
 
 /// A client process of the generator, bound to one node.
