@@ -59,11 +59,11 @@ pub struct Config {
     pub node_count: u64,
 
     /// Seconds of operations before the final phase.
-    #[arg(long, default_value_t = 60.0, value_parser = positive_f64)]
+    #[arg(long, default_value_t = 60.0, allow_negative_numbers = true, value_parser = seconds)]
     pub time_limit: f64,
 
     /// Client operations per second, across all clients.
-    #[arg(long, default_value_t = 5.0, value_parser = positive_f64)]
+    #[arg(long, default_value_t = 5.0, allow_negative_numbers = true, value_parser = rate)]
     pub rate: f64,
 
     /// Client processes: a number, or `Nn` for N per node.
@@ -71,7 +71,7 @@ pub struct Config {
     pub concurrency: Concurrency,
 
     /// Mean network latency between nodes, in milliseconds.
-    #[arg(long, default_value_t = 0.0, value_parser = non_negative_f64)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = latency)]
     pub latency: f64,
 
     /// How latencies are distributed around `--latency`.
@@ -83,7 +83,7 @@ pub struct Config {
     pub nemesis: Vec<NemesisKind>,
 
     /// Seconds between nemesis events.
-    #[arg(long, default_value_t = 10.0, value_parser = positive_f64)]
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true, value_parser = interval)]
     pub nemesis_interval: f64,
 
     /// The broadcast topology given to nodes.
@@ -96,15 +96,15 @@ pub struct Config {
     pub availability: Option<Availability>,
 
     /// Keys in play at once (kafka, txn-rw-register, txn-list-append).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub key_count: u64,
 
     /// The most micro-operations in one transaction.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub max_txn_length: u64,
 
     /// Writes a key takes before a fresh key replaces it.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     pub max_writes_per_key: u64,
 
     /// The consistency models transactions must meet.
@@ -156,8 +156,38 @@ impl Config {
     pub fn processes(&self) -> usize {
         match self.concurrency {
             Concurrency::Total(n) => n,
-            Concurrency::PerNode(n) => n * self.node_count as usize,
+            Concurrency::PerNode(n) => n.saturating_mul(self.node_count as usize),
         }
+    }
+
+    /// Checks what the flag parsers cannot check alone (for a `Config`
+    /// built in code, everything): `Err` is a usage error.
+    pub fn validate(&self) -> Result<(), String> {
+        let checks = [
+            ("--time-limit", seconds(&self.time_limit.to_string())),
+            ("--rate", rate(&self.rate.to_string())),
+            ("--latency", latency(&self.latency.to_string())),
+            (
+                "--nemesis-interval",
+                interval(&self.nemesis_interval.to_string()),
+            ),
+        ];
+        for (flag, check) in checks {
+            check.map_err(|err| format!("{flag}: {err}"))?;
+        }
+        if !(1..=MAX_NODES).contains(&self.node_count) {
+            return Err(format!(
+                "--node-count: expected 1 to {MAX_NODES}, got {}",
+                self.node_count
+            ));
+        }
+        let processes = self.processes();
+        if !(1..=MAX_PROCESSES).contains(&processes) {
+            return Err(format!(
+                "--concurrency: expected 1 to {MAX_PROCESSES} client processes in all, got {processes}"
+            ));
+        }
+        Ok(())
     }
 
     /// The node ids, `n1` to `nN`.
@@ -254,18 +284,69 @@ pub enum Topology {
     Tree4,
 }
 
-fn positive_f64(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(value) if value > 0.0 && value.is_finite() => Ok(value),
-        _ => Err(format!("expected a positive number, got `{text}`")),
+/// The most nodes a run may have.
+pub const MAX_NODES: u64 = 1000;
+/// The most client processes a run may have.
+pub const MAX_PROCESSES: usize = 100_000;
+/// The longest time limit and nemesis interval, in seconds (30 days).
+const MAX_SECONDS: f64 = 30.0 * 86_400.0;
+/// The highest and lowest rates, in operations per second.
+const RATES: (f64, f64) = (0.001, 1_000_000.0);
+/// The highest mean latency, in milliseconds (one hour).
+const MAX_LATENCY_MS: f64 = 3_600_000.0;
+
+/// A number in `min..=max` (`min` excluded when `open_min`), said in
+/// `unit` in the error.
+fn number_in(text: &str, min: f64, open_min: bool, max: f64, what: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("expected {what}, got `{text}`"))?;
+    let low_ok = if open_min { value > min } else { value >= min };
+    if low_ok && value <= max {
+        Ok(value)
+    } else {
+        Err(format!("expected {what}, got `{text}`"))
     }
 }
 
-fn non_negative_f64(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(value) if value >= 0.0 && value.is_finite() => Ok(value),
-        _ => Err(format!("expected a number of at least 0, got `{text}`")),
-    }
+fn seconds(text: &str) -> Result<f64, String> {
+    number_in(
+        text,
+        0.0,
+        true,
+        MAX_SECONDS,
+        "seconds, more than 0 and at most 2592000 (30 days)",
+    )
+}
+
+fn interval(text: &str) -> Result<f64, String> {
+    number_in(
+        text,
+        0.01,
+        false,
+        MAX_SECONDS,
+        "seconds, from 0.01 to 2592000 (30 days)",
+    )
+}
+
+fn rate(text: &str) -> Result<f64, String> {
+    number_in(
+        text,
+        RATES.0,
+        false,
+        RATES.1,
+        "operations per second, from 0.001 to 1000000",
+    )
+}
+
+fn latency(text: &str) -> Result<f64, String> {
+    number_in(
+        text,
+        0.0,
+        false,
+        MAX_LATENCY_MS,
+        "milliseconds, at least 0 and at most 3600000 (one hour)",
+    )
 }
 
 fn parse_concurrency(text: &str) -> Result<Concurrency, String> {
@@ -275,7 +356,7 @@ fn parse_concurrency(text: &str) -> Result<Concurrency, String> {
         None => (text, false),
     };
     let n: usize = digits.parse().map_err(|_| bad())?;
-    if n == 0 {
+    if n == 0 || n > MAX_PROCESSES {
         return Err(bad());
     }
     Ok(if per_node {
@@ -379,6 +460,32 @@ mod tests {
         assert_eq!(config.key_count, 3);
         assert!(parse("test -w kafka --bin b --consistency-models snapshot").is_err());
         assert!(parse("test -w kafka --bin b --max-txn-length 0").is_err());
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_usage_errors_not_panics() {
+        for (args, says) in [
+            ("--time-limit 1e20", "30 days"),
+            ("--time-limit 0", "more than 0"),
+            ("--rate 1e-20", "from 0.001"),
+            ("--rate NaN", "operations per second"),
+            ("--latency 1e300", "one hour"),
+            ("--latency -5", "at least 0"),
+            ("--nemesis-interval 1e300", "30 days"),
+            ("--nemesis-interval 1e-9", "from 0.01"),
+            ("--concurrency 99999999999n", "`Nn`"),
+            ("--key-count 1000000000000", "1000000"),
+            ("--max-txn-length 100000000", "10000"),
+        ] {
+            let err = parse(&format!("test -w echo --bin b {args}")).unwrap_err();
+            assert!(err.to_string().contains(says), "{args}: {err}");
+        }
+        let mut config =
+            parse("test -w echo --bin b --concurrency 1000n --node-count 1000").unwrap();
+        assert!(config.validate().unwrap_err().contains("--concurrency"));
+        config.concurrency = Concurrency::PerNode(1);
+        config.latency = f64::INFINITY;
+        assert!(config.validate().unwrap_err().contains("--latency"));
     }
 
     #[test]

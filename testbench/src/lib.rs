@@ -18,7 +18,10 @@
 
 pub mod checker;
 pub mod config;
+pub mod console;
+pub mod faults;
 pub mod history;
+pub mod interrupt;
 pub mod nemesis;
 pub mod net;
 pub mod official;

@@ -4,25 +4,30 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use testbench::console;
 use testbench::{Cli, Command};
 
 fn main() -> ExitCode {
     let Cli { command } = Cli::parse();
+    testbench::interrupt::install();
     match command {
         Command::Test(config) => match testbench::run(&config) {
             Ok(outcome) => {
-                print!(
-                    "{}",
-                    testbench::results::summary(&outcome.results, &outcome.store)
-                );
-                if outcome.valid {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
+                console::stdout(&testbench::results::summary(
+                    &outcome.results,
+                    &outcome.store,
+                ));
+                for error in &outcome.store_errors {
+                    console::warn(error);
+                }
+                match outcome.interrupted {
+                    Some(signal) => ExitCode::from((128 + signal).clamp(0, 255) as u8),
+                    None if outcome.valid => ExitCode::SUCCESS,
+                    None => ExitCode::from(1),
                 }
             }
             Err(error) => {
-                eprintln!("testbench: {error}");
+                console::warn(&error);
                 ExitCode::from(2)
             }
         },
@@ -33,10 +38,10 @@ fn main() -> ExitCode {
                 &official.store,
             );
             if rows.is_empty() {
-                eprintln!(
-                    "testbench: no challenge binary in {}; build them with `cargo build --release -p challenges`",
+                console::warn(&format!(
+                    "no challenge binary in {}; build them with `cargo build --release -p challenges`",
                     official.bin_dir.display()
-                );
+                ));
                 return ExitCode::from(2);
             }
             let all_valid = rows

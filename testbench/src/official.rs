@@ -92,10 +92,10 @@ pub struct Row {
 /// Runs each challenge whose binary is in `bin_dir` (all of them, or those
 /// whose name contains `only`), printing each row as it finishes.
 pub fn run_all(bin_dir: &Path, only: Option<&str>, store: &Path) -> Vec<Row> {
-    println!(
-        "| challenge | valid | servers msgs-per-op | latency median / max (ms) | availability |"
+    crate::console::stdout(
+        "| challenge | valid | servers msgs-per-op | latency median / max (ms) | availability |\n\
+         | --- | --- | ---: | --- | ---: |\n",
     );
-    println!("| --- | --- | ---: | --- | ---: |");
     let mut rows = Vec::new();
     for challenge in CHALLENGES {
         if only.is_some_and(|only| !challenge.name.contains(only)) {
@@ -110,7 +110,7 @@ pub fn run_all(bin_dir: &Path, only: Option<&str>, store: &Path) -> Vec<Row> {
             name: challenge.name,
             outcome,
         };
-        println!("{}", format_row(&row));
+        crate::console::stdout(&format!("{}\n", format_row(&row)));
         rows.push(row);
     }
     rows

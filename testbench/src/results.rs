@@ -40,7 +40,9 @@ pub struct Inputs<'a> {
     pub workload: Value,
     pub history: &'a History,
     pub net: NetStats,
-    pub errors: &'a [String],
+    pub faults: &'a crate::faults::Faults,
+    /// The signal that stopped the run early, if one did.
+    pub interrupted: Option<i32>,
     pub nemesis: &'a [Value],
     pub wall: Duration,
     pub cpu: Option<Duration>,
@@ -73,16 +75,18 @@ pub fn assemble(inputs: Inputs<'_>) -> Value {
         "servers": servers,
         "valid?": true,
     });
-    let nodes_ok = json!({"valid?": inputs.errors.is_empty(), "errors": inputs.errors});
+    let nodes_ok = inputs.faults.to_json();
     let verdicts = [
         &inputs.workload["valid?"],
         &stats["valid?"],
         &availability["valid?"],
         &nodes_ok["valid?"],
     ];
+    // A run stopped early is judged on what it recorded: a fault found is
+    // real, but an absence of faults proves nothing.
     let valid = if verdicts.iter().any(|v| **v == json!(false)) {
         json!(false)
-    } else if verdicts.iter().all(|v| **v == json!(true)) {
+    } else if inputs.interrupted.is_none() && verdicts.iter().all(|v| **v == json!(true)) {
         json!(true)
     } else {
         json!("unknown")
@@ -90,7 +94,7 @@ pub fn assemble(inputs: Inputs<'_>) -> Value {
     let cpu_cores = inputs
         .cpu
         .map(|cpu| cpu.as_secs_f64() / inputs.wall.as_secs_f64().max(1e-9));
-    json!({
+    let mut results = json!({
         "workload": inputs.workload,
         "latencies": latencies(inputs.history),
         "stats": stats,
@@ -104,7 +108,11 @@ pub fn assemble(inputs: Inputs<'_>) -> Value {
             "cpu-cores": cpu_cores,
         },
         "valid?": valid,
-    })
+    });
+    if let Some(signal) = inputs.interrupted {
+        results["interrupted"] = json!(crate::interrupt::name(signal));
+    }
+    results
 }
 
 /// Quantiles of the time from invocation to `ok`, in whole milliseconds.
@@ -245,6 +253,12 @@ pub fn summary(results: &Value, store: &std::path::Path) -> String {
                 ":bench {{:cpu-cores {cores:.3}, :seed {}}}",
                 results["bench"]["seed"]
             ),
+        );
+    }
+    if let Some(signal) = results["interrupted"].as_str() {
+        line(
+            &mut out,
+            format!(":interrupted {signal} (the results judge what was recorded until then)"),
         );
     }
     line(&mut out, format!(":store {}", store.display()));

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::config::Config;
+use crate::faults::Faults;
 use crate::history::{History, OpType};
 use crate::nemesis::Nemesis;
 use crate::net::{Directory, Endpoint, Network, Packet};
@@ -33,46 +34,90 @@ pub struct Outcome {
     pub valid: bool,
     /// The run's folder under the store.
     pub store: PathBuf,
+    /// The signal that stopped the run early, if one did (the results then
+    /// judge what was recorded until then).
+    pub interrupted: Option<i32>,
+    /// What could not be written to the store; the verdict stands anyway.
+    pub store_errors: Vec<String>,
 }
 
 /// Runs the test `config` describes. `Err` means the run could not happen
 /// (a binary that does not start, a node that does not answer `init`);
 /// a run that happened but failed its checks is an `Ok` with `valid: false`.
 pub fn run(config: &Config) -> Result<Outcome, String> {
+    config.validate()?;
+    let bin = resolve_bin(&config.bin)?;
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
     let store = crate::store::create_run_dir(&config.store, config.workload.name())?;
-    let mut engine = match Engine::start(config, seed, &store) {
+    let mut engine = match Engine::start(config, &bin, seed, &store) {
         Ok(engine) => engine,
         Err(err) => {
             crate::store::remove_if_empty(&store);
             return Err(err);
         }
     };
-    let result = engine.drive();
+    let driven = engine.drive();
     engine.stop();
-    result?;
-    engine
-        .net
-        .close_journal()
-        .map_err(|err| format!("cannot write to {}: {err}", store.display()))?;
+    driven?;
+    let mut store_errors = Vec::new();
+    let mut note = |what: &str, result: std::io::Result<()>| {
+        if let Err(err) = result {
+            store_errors.push(format!("cannot write {what} to {}: {err}", store.display()));
+        }
+    };
+    note("messages.jsonl", engine.net.close_journal());
     let results = engine.results(seed);
     let valid = results["valid?"] == json!(true);
-    std::fs::write(store.join("history.jsonl"), engine.history.to_jsonl())
-        .and_then(|()| {
-            std::fs::write(
-                store.join("results.json"),
-                serde_json::to_string_pretty(&results).expect("results serialize"),
-            )
-        })
-        .map_err(|err| format!("cannot write to {}: {err}", store.display()))?;
+    note(
+        "history.jsonl",
+        std::fs::write(store.join("history.jsonl"), engine.history.to_jsonl()),
+    );
+    note(
+        "results.json",
+        std::fs::write(
+            store.join("results.json"),
+            serde_json::to_string_pretty(&results).unwrap_or_default(),
+        ),
+    );
     if let Err(err) = crate::store::link_latest(&config.store, &store) {
-        eprintln!("testbench: {err}");
+        store_errors.push(err);
     }
     Ok(Outcome {
         results,
         valid,
         store,
+        interrupted: engine.interrupted,
+        store_errors,
     })
+}
+
+/// The node binary as a path. Like Maelstrom, `--bin NAME` names a file
+/// (relative to the current directory), never a command looked up in
+/// `PATH`.
+fn resolve_bin(bin: &std::path::Path) -> Result<PathBuf, String> {
+    let path = if bin.is_absolute() {
+        bin.to_path_buf()
+    } else {
+        std::path::Path::new(".").join(bin)
+    };
+    let meta = std::fs::metadata(&path).map_err(|err| {
+        let here = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|_| "the current directory".to_owned());
+        format!(
+            "--bin {}: no such file ({err}); the path is taken from {here}, not looked up in PATH",
+            bin.display()
+        )
+    })?;
+    use std::os::unix::fs::PermissionsExt;
+    if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+        return Err(format!(
+            "--bin {}: not an executable file (try `chmod +x {}`)",
+            bin.display(),
+            bin.display()
+        ));
+    }
+    Ok(path)
 }
 
 /// A client process of the generator, bound to one node.
@@ -119,21 +164,30 @@ struct Engine<'c> {
     /// Requests outside the history (init, setup): (client, msg_id) → reply.
     side_requests: HashMap<(u64, u64), Option<Value>>,
     /// Things the nodes did wrong that make the run invalid.
-    errors: Vec<String>,
+    faults: Faults,
+    /// The signal that stopped the run early, if one did.
+    interrupted: Option<i32>,
     progress: bool,
     last_progress: Instant,
     cpu_start: Option<Duration>,
 }
 
 impl<'c> Engine<'c> {
-    fn start(config: &'c Config, seed: u64, store: &std::path::Path) -> Result<Self, String> {
+    fn start(
+        config: &'c Config,
+        bin: &std::path::Path,
+        seed: u64,
+        store: &std::path::Path,
+    ) -> Result<Self, String> {
         let ids = config.node_ids();
-        let (tx, events) = mpsc::channel();
+        let (tx, events) = crate::process::event_queue();
         let mut nodes = Vec::new();
         for (index, id) in ids.iter().enumerate() {
             let log = store.join(format!("{id}.log"));
+            // On an error, the nodes started so far are dropped, which
+            // kills them.
             nodes.push(NodeProcess::spawn(
-                &config.bin,
+                bin,
                 &config.args,
                 index,
                 id,
@@ -171,7 +225,8 @@ impl<'c> Engine<'c> {
             next_client: 1,
             next_msg_id: 1,
             side_requests: HashMap::new(),
-            errors: Vec::new(),
+            faults: Faults::default(),
+            interrupted: None,
             progress: std::io::stderr().is_terminal(),
             last_progress: Instant::now(),
             cpu_start: crate::results::cpu_time(),
@@ -201,7 +256,7 @@ impl<'c> Engine<'c> {
         self.cpu_start = crate::results::cpu_time();
         let end = self.start + self.config.time_limit();
         let mut next_op = self.start;
-        while Instant::now() < end && self.errors.is_empty() {
+        while Instant::now() < end && self.faults.is_empty() && !self.must_end() {
             let now = Instant::now();
             self.nemesis.tick(now - self.start, &mut self.net);
             let mut all_busy = false;
@@ -223,15 +278,45 @@ impl<'c> Engine<'c> {
         if let Some(phase) = self.workload.final_phase() {
             self.nemesis.heal(&mut self.net);
             let quiet_end = Instant::now() + phase.quiet;
-            while Instant::now() < quiet_end {
+            while Instant::now() < quiet_end && !self.must_end() {
                 self.step(Some(quiet_end));
             }
             self.final_ops(phase.limit);
         }
+        self.end_in_flight();
         if self.progress {
-            eprintln!();
+            crate::console::stderr("\n");
         }
         Ok(())
+    }
+
+    /// Whether the run must end now: a signal asked for it, or no node is
+    /// left to talk to.
+    fn must_end(&mut self) -> bool {
+        if self.interrupted.is_none() {
+            self.interrupted = crate::interrupt::received();
+        }
+        self.interrupted.is_some() || !self.running.contains(&true)
+    }
+
+    /// Ends every operation still in flight when the run stops early: it
+    /// may or may not have happened.
+    fn end_in_flight(&mut self) {
+        let why = match self.interrupted {
+            Some(signal) => format!("interrupted by {}", crate::interrupt::name(signal)),
+            None => "no node left to answer".to_owned(),
+        };
+        for slot in 0..self.slots.len() {
+            if let Some(in_flight) = &self.slots[slot].busy {
+                let kind = if self.workload.idempotent(in_flight.op.f) {
+                    OpType::Fail
+                } else {
+                    OpType::Info
+                };
+                let value = in_flight.op.value.clone();
+                self.complete(slot, kind, value, Some(json!(why)));
+            }
+        }
     }
 
     /// Sends `init` to every node and waits for every `init_ok`.
@@ -266,8 +351,17 @@ impl<'c> Engine<'c> {
         }
         let deadline = Instant::now() + INIT_TIMEOUT;
         loop {
-            if let Some(error) = self.errors.first() {
+            if let Some(error) = self.faults.first() {
                 return Err(format!("{what} failed: {error}"));
+            }
+            if self.must_end() {
+                return match self.interrupted {
+                    Some(signal) => Err(format!(
+                        "{what} interrupted by {}",
+                        crate::interrupt::name(signal)
+                    )),
+                    None => Err(format!("{what} failed: every node has stopped")),
+                };
             }
             let missing: Vec<_> = waiting
                 .iter()
@@ -415,7 +509,12 @@ impl<'c> Engine<'c> {
                     self.on_event(event);
                 }
             }
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+            Err(RecvTimeoutError::Timeout) => {}
+            // Every reader has ended: nothing will come, so wait out the
+            // time instead of spinning.
+            Err(RecvTimeoutError::Disconnected) => {
+                std::thread::sleep(next.saturating_duration_since(Instant::now()));
+            }
         }
         let now = Instant::now();
         while let Some(packet) = self.net.deliver(now) {
@@ -439,15 +538,28 @@ impl<'c> Engine<'c> {
     fn on_event(&mut self, event: Event) {
         match event {
             Event::Line { node, line } => self.on_line(node, line),
+            Event::Oversized { node } => self.faults.record(
+                "oversized-line",
+                format!(
+                    "{} wrote a line longer than {} bytes on stdout; it was skipped",
+                    self.nodes[node].id,
+                    crate::process::MAX_LINE_BYTES
+                ),
+            ),
             Event::Closed { node } => {
                 if self.running[node] {
                     self.running[node] = false;
-                    let status = self.nodes[node].exit_status().map_or_else(
-                        || "closed its stdout".to_owned(),
-                        |s| format!("exited ({s})"),
+                    // Give an exiting process a moment to be reaped, so that
+                    // its exit status can be named.
+                    let give_up = Instant::now() + Duration::from_millis(50);
+                    while self.nodes[node].exit_status().is_none() && Instant::now() < give_up {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    let ending = self.nodes[node].ending();
+                    self.faults.record(
+                        "node-ended",
+                        format!("{} {ending} during the run", self.nodes[node].id),
                     );
-                    self.errors
-                        .push(format!("{} {status} during the run", self.nodes[node].id));
                 }
             }
         }
@@ -458,34 +570,46 @@ impl<'c> Engine<'c> {
         let dest = match parsed {
             Ok(message) => {
                 if message.src != self.directory.nodes()[node] {
-                    self.errors.push(format!(
-                        "{} sent a message with src {:?}: {line}",
-                        self.directory.nodes()[node],
-                        message.src
-                    ));
+                    self.faults.record(
+                        "wrong-src",
+                        format!(
+                            "{} sent a message with src {:?}: {line}",
+                            self.directory.nodes()[node],
+                            message.src
+                        ),
+                    );
                 }
                 if !message.body.get().starts_with('{') {
-                    self.errors.push(format!(
-                        "{} sent a message whose body is not an object: {line}",
-                        self.directory.nodes()[node]
-                    ));
+                    self.faults.record(
+                        "body-not-an-object",
+                        format!(
+                            "{} sent a message whose body is not an object: {line}",
+                            self.directory.nodes()[node]
+                        ),
+                    );
                     return;
                 }
                 self.directory.resolve(message.dest)
             }
             Err(err) => {
-                self.errors.push(format!(
-                    "{} wrote a line on stdout that is not a message ({err}): {line}",
-                    self.directory.nodes()[node]
-                ));
+                self.faults.record(
+                    "not-a-message",
+                    format!(
+                        "{} wrote a line on stdout that is not a message ({err}): {line}",
+                        self.directory.nodes()[node]
+                    ),
+                );
                 return;
             }
         };
         if dest == Endpoint::Unknown {
-            self.errors.push(format!(
-                "{} sent a message to an id that does not exist: {line}",
-                self.directory.nodes()[node]
-            ));
+            self.faults.record(
+                "unknown-dest",
+                format!(
+                    "{} sent a message to an id that does not exist: {line}",
+                    self.directory.nodes()[node]
+                ),
+            );
             return;
         }
         self.net.send(
@@ -586,7 +710,7 @@ impl<'c> Engine<'c> {
 
     /// Lets every operation in flight finish or time out.
     fn drain_in_flight(&mut self) {
-        while self.slots.iter().any(|s| s.busy.is_some()) {
+        while self.slots.iter().any(|s| s.busy.is_some()) && !self.must_end() {
             self.step(None);
         }
     }
@@ -603,7 +727,7 @@ impl<'c> Engine<'c> {
         let end = Instant::now() + limit;
         let mut done: HashMap<u64, usize> = HashMap::new();
         let mut finished = vec![false; self.slots.len()];
-        while Instant::now() < end {
+        while Instant::now() < end && !self.must_end() {
             for (slot, finished) in finished.iter_mut().enumerate() {
                 if *finished || self.slots[slot].busy.is_some() {
                     continue;
@@ -644,7 +768,7 @@ impl<'c> Engine<'c> {
             .filter(|o| o.kind == OpType::Ok)
             .count();
         let left = end.saturating_duration_since(Instant::now()).as_secs_f64();
-        eprint!(
+        crate::console::stderr(&format!(
             "\r{:>6.1}s left  ops {invoked:>7}  ok {ok:>7}  msgs {:>9}  {}   ",
             left,
             self.net.stats.all.msgs,
@@ -653,13 +777,11 @@ impl<'c> Engine<'c> {
             } else {
                 "           "
             }
-        );
+        ));
     }
 
     fn stop(&mut self) {
-        for node in self.nodes.drain(..) {
-            node.stop(Duration::from_secs(1));
-        }
+        crate::process::stop_all(&mut self.nodes);
     }
 
     fn results(&self, seed: u64) -> Value {
@@ -674,7 +796,8 @@ impl<'c> Engine<'c> {
             workload: self.workload.check(&self.history),
             history: &self.history,
             net: self.net.stats,
-            errors: &self.errors,
+            faults: &self.faults,
+            interrupted: self.interrupted,
             nemesis: self.nemesis.log(),
             wall,
             cpu,
