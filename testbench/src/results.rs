@@ -46,6 +46,8 @@ pub struct Inputs<'a> {
     pub nemesis: &'a [Value],
     pub wall: Duration,
     pub cpu: Option<Duration>,
+    /// How long stopping the nodes took.
+    pub teardown: Duration,
 }
 
 /// The results object, with the overall `valid?`.
@@ -105,6 +107,7 @@ pub fn assemble(inputs: Inputs<'_>) -> Value {
         "bench": {
             "seed": inputs.seed,
             "wall-seconds": inputs.wall.as_secs_f64(),
+            "teardown-seconds": inputs.teardown.as_secs_f64(),
             "cpu-cores": cpu_cores,
         },
         "valid?": valid,

@@ -167,6 +167,8 @@ struct Engine<'c> {
     faults: Faults,
     /// The signal that stopped the run early, if one did.
     interrupted: Option<i32>,
+    /// How long stopping the nodes took.
+    teardown: Duration,
     progress: bool,
     last_progress: Instant,
     cpu_start: Option<Duration>,
@@ -227,6 +229,7 @@ impl<'c> Engine<'c> {
             side_requests: HashMap::new(),
             faults: Faults::default(),
             interrupted: None,
+            teardown: Duration::ZERO,
             progress: std::io::stderr().is_terminal(),
             last_progress: Instant::now(),
             cpu_start: crate::results::cpu_time(),
@@ -781,7 +784,9 @@ impl<'c> Engine<'c> {
     }
 
     fn stop(&mut self) {
+        let started = Instant::now();
         crate::process::stop_all(&mut self.nodes);
+        self.teardown = started.elapsed();
     }
 
     fn results(&self, seed: u64) -> Value {
@@ -801,6 +806,7 @@ impl<'c> Engine<'c> {
             nemesis: self.nemesis.log(),
             wall,
             cpu,
+            teardown: self.teardown,
         })
     }
 }
