@@ -26,6 +26,7 @@ pub mod nemesis;
 pub mod net;
 pub mod official;
 pub mod process;
+pub mod protocol;
 pub mod results;
 pub mod run;
 pub mod services;

@@ -10,29 +10,6 @@ use crate::config::{Availability, Config};
 use crate::history::{History, OpType};
 use crate::net::NetStats;
 
-/// Whether an error code promises the operation did not happen.
-pub fn is_definite(code: u64) -> bool {
-    matches!(code, 1 | 10 | 11 | 12 | 14 | 20 | 21 | 22 | 30)
-}
-
-/// Maelstrom's name for an error code.
-pub fn error_name(code: u64) -> &'static str {
-    match code {
-        0 => "timeout",
-        1 => "node-not-found",
-        10 => "not-supported",
-        11 => "temporarily-unavailable",
-        12 => "malformed-request",
-        13 => "crash",
-        14 => "abort",
-        20 => "key-does-not-exist",
-        21 => "key-already-exists",
-        22 => "precondition-failed",
-        30 => "txn-conflict",
-        _ => "unknown",
-    }
-}
-
 /// Everything the results are made of.
 pub struct Inputs<'a> {
     pub config: &'a Config,
@@ -316,12 +293,6 @@ fn compact_at(value: &Value, depth: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn definite_codes_follow_maelstrom() {
-        assert!(is_definite(20) && is_definite(11) && is_definite(1));
-        assert!(!is_definite(0) && !is_definite(13) && !is_definite(1000));
-    }
 
     #[test]
     fn cpu_time_is_read() {

@@ -674,12 +674,12 @@ impl<'c> Engine<'c> {
         if body["type"] == "error" {
             let code = body["code"].as_u64().unwrap_or(13);
             let kind =
-                if crate::results::is_definite(code) || self.workload.idempotent(in_flight.op.f) {
+                if crate::protocol::is_definite(code) || self.workload.idempotent(in_flight.op.f) {
                     OpType::Fail
                 } else {
                     OpType::Info
                 };
-            let error = json!([crate::results::error_name(code), body["text"]]);
+            let error = json!([crate::protocol::error_name(code), body["text"]]);
             let value = in_flight.op.value.clone();
             self.complete(slot, kind, value, Some(error));
             return;

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
+use crate::protocol::error_body as error;
+
 /// One of the bench's services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Service {
@@ -83,10 +85,6 @@ fn parse_kv(body: &Value) -> Result<KvOp, Value> {
         }),
         other => Err(error(10, &format!("unsupported operation {other:?}"))),
     }
-}
-
-fn error(code: u64, text: &str) -> Value {
-    json!({"type": "error", "code": code, "text": text})
 }
 
 /// Applies `op` to `state`, returning the reply body.

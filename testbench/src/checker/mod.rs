@@ -1,5 +1,6 @@
 //! Checkers shared by several workloads.
 
+pub mod anomalies;
 pub mod elle;
 pub mod kafka;
 pub mod linearizable;

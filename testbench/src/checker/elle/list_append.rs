@@ -8,8 +8,9 @@
 //! last element and an `rw` edge to the appender of the next element.
 
 use super::graph::{GraphBuilder, Kind, Label};
-use super::report::{op_json, read_example, show_list, Anomalies};
+use super::report::{read_example, show_list};
 use super::txn::{Mop, Status, Txn, WriteIndex};
+use crate::checker::anomalies::{op_json, Anomalies};
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 

@@ -211,7 +211,7 @@ const CORRUPT: [&str; 4] = [
 /// [`Model::StrictSerializable`] is requested.
 pub fn check(history: &History, workload: Workload, models: &[Model]) -> Value {
     let started = Instant::now();
-    let mut found = report::Anomalies::default();
+    let mut found = crate::checker::anomalies::Anomalies::default();
     let txns = txn::read_txns(history, workload, &mut found);
     let writes = txn::WriteIndex::build(&txns);
     let mut builder = graph::GraphBuilder::new(txns.len());

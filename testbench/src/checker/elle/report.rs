@@ -4,37 +4,10 @@ use super::cycles::Cycle;
 use super::graph::{Graph, Kind, Label};
 use super::txn::Txn;
 use super::{Model, CORRUPT};
-use crate::history::Op;
+use crate::checker::anomalies::{op_json, Anomalies};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
 use std::time::Duration;
-
-/// Most examples kept per anomaly type.
-pub(super) const MAX_EXAMPLES: usize = 8;
-
-/// The anomalies found so far: type → examples (at most
-/// [`MAX_EXAMPLES`]), plus how many there were in all.
-#[derive(Debug, Default)]
-pub(super) struct Anomalies {
-    by_type: BTreeMap<&'static str, (usize, Vec<Value>)>,
-}
-
-impl Anomalies {
-    /// Records one anomaly; the example is only built if it will be kept.
-    pub(super) fn add(&mut self, kind: &'static str, example: impl FnOnce() -> Value) {
-        let (count, examples) = self.by_type.entry(kind).or_default();
-        *count += 1;
-        if examples.len() < MAX_EXAMPLES {
-            examples.push(example());
-        }
-    }
-}
-
-/// An entry of the history as JSON.
-pub(super) fn op_json(op: &Op) -> Value {
-    serde_json::to_value(op).unwrap_or(Value::Null)
-}
 
 /// An example of an anomaly that one read of `txn` shows: the transaction,
 /// the key, what was read and an explanation. Callers add what else matters
@@ -135,7 +108,7 @@ pub(super) fn finish(
     txn_count: usize,
     elapsed: Duration,
 ) -> Value {
-    let types: Vec<&str> = found.by_type.keys().copied().collect();
+    let types: Vec<&str> = found.types();
     let mut not: Vec<&str> = models
         .iter()
         .filter(|m| types.iter().any(|t| m.forbids(t)))
@@ -146,7 +119,7 @@ pub(super) fn finish(
     let corrupt = types.iter().any(|t| CORRUPT.contains(t));
     let mut anomalies = Map::new();
     let mut counts = Map::new();
-    for (kind, (count, examples)) in found.by_type {
+    for (kind, count, examples) in found.into_types() {
         anomalies.insert(kind.to_owned(), Value::Array(examples));
         counts.insert(kind.to_owned(), json!(count));
     }

@@ -8,8 +8,9 @@
 //! reads), `ww` from `v1`'s writer and `rw` from `v1`'s other readers to it.
 
 use super::graph::{GraphBuilder, Kind, Label};
-use super::report::{op_json, read_example, show, Anomalies};
+use super::report::{read_example, show};
 use super::txn::{Mop, Status, Txn, WriteIndex};
+use crate::checker::anomalies::{op_json, Anomalies};
 use serde_json::json;
 use std::collections::BTreeMap;
 

@@ -2,8 +2,8 @@
 //! completions, deciding each transaction's fate, parsing micro-ops, and
 //! indexing who wrote which value.
 
-use super::report::{op_json, Anomalies};
 use super::Workload;
+use crate::checker::anomalies::{op_json, Anomalies};
 use crate::history::{History, Op, OpType};
 use serde_json::{json, Value};
 use std::collections::HashMap;

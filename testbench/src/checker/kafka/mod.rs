@@ -123,8 +123,7 @@ use serde_json::{json, Map, Value};
 
 use crate::history::History;
 
-/// How many examples each anomaly kind shows.
-const MAX_EXAMPLES: usize = 8;
+use crate::checker::anomalies::MAX_EXAMPLES;
 
 /// Checks a `kafka` workload history and returns a JSON object with:
 ///
