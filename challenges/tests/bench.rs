@@ -6,7 +6,7 @@ use testbench::{Config, Workload};
 
 fn short(workload: Workload, bin: &str, nodes: u64, seconds: f64, rate: f64) -> Config {
     let mut config = Config::new(workload, bin);
-    config.node_count = nodes;
+    config.node_count = Some(nodes);
     config.time_limit = seconds;
     config.rate = rate;
     config.store = std::env::temp_dir().join("challenges-bench-store");

@@ -54,9 +54,14 @@ pub struct Config {
     #[arg(last = true)]
     pub args: Vec<String>,
 
-    /// How many nodes to run.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
-    pub node_count: u64,
+    /// How many nodes to run, named `n0` to `n<N-1>` as in Maelstrom
+    /// (with neither this nor `--nodes`, Maelstrom's default: `n1` to `n5`).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_NODES), conflicts_with = "nodes")]
+    pub node_count: Option<u64>,
+
+    /// The nodes' ids, comma-separated (`--nodes a,b,c`).
+    #[arg(long, value_delimiter = ',')]
+    pub nodes: Option<Vec<String>>,
 
     /// Seconds of operations before the final phase.
     #[arg(long, default_value_t = 60.0, allow_negative_numbers = true, value_parser = seconds)]
@@ -156,7 +161,7 @@ impl Config {
     pub fn processes(&self) -> usize {
         match self.concurrency {
             Concurrency::Total(n) => n,
-            Concurrency::PerNode(n) => n.saturating_mul(self.node_count as usize),
+            Concurrency::PerNode(n) => n.saturating_mul(self.node_total()),
         }
     }
 
@@ -175,11 +180,26 @@ impl Config {
         for (flag, check) in checks {
             check.map_err(|err| format!("{flag}: {err}"))?;
         }
-        if !(1..=MAX_NODES).contains(&self.node_count) {
+        let ids = self.node_ids();
+        if !(1..=MAX_NODES as usize).contains(&ids.len()) {
             return Err(format!(
-                "--node-count: expected 1 to {MAX_NODES}, got {}",
-                self.node_count
+                "expected 1 to {MAX_NODES} nodes, got {}",
+                ids.len()
             ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for id in &ids {
+            let taken = id.is_empty()
+                || (id.starts_with('c') && id[1..].parse::<u64>().is_ok())
+                || crate::services::Service::from_id(id).is_some();
+            if taken {
+                return Err(format!(
+                    "--nodes: `{id}` cannot name a node (empty, a client id such as c1, or a service id)"
+                ));
+            }
+            if !seen.insert(id) {
+                return Err(format!("--nodes: `{id}` is named twice"));
+            }
         }
         let processes = self.processes();
         if !(1..=MAX_PROCESSES).contains(&processes) {
@@ -190,9 +210,23 @@ impl Config {
         Ok(())
     }
 
-    /// The node ids, `n1` to `nN`.
+    /// The node ids: `--nodes` as given, or `n0` to `n<N-1>` for
+    /// `--node-count N`, or Maelstrom's default `n1` to `n5`.
     pub fn node_ids(&self) -> Vec<String> {
-        (1..=self.node_count).map(|i| format!("n{i}")).collect()
+        match (&self.nodes, self.node_count) {
+            (Some(nodes), _) => nodes.clone(),
+            (None, Some(count)) => (0..count).map(|i| format!("n{i}")).collect(),
+            (None, None) => (1..=5).map(|i| format!("n{i}")).collect(),
+        }
+    }
+
+    /// How many nodes run.
+    pub fn node_total(&self) -> usize {
+        match (&self.nodes, self.node_count) {
+            (Some(nodes), _) => nodes.len(),
+            (None, Some(count)) => count as usize,
+            (None, None) => 5,
+        }
     }
 
     /// Whether the partition nemesis runs.
@@ -395,7 +429,9 @@ mod tests {
         let config =
             parse("test -w broadcast --bin ./b --node-count 25 --rate 100 --latency 100").unwrap();
         assert_eq!(config.workload, Workload::Broadcast);
-        assert_eq!(config.node_count, 25);
+        assert_eq!(config.node_count, Some(25));
+        assert_eq!(config.node_ids()[0], "n0");
+        assert_eq!(config.node_ids()[24], "n24");
         assert_eq!(config.processes(), 25);
         assert_eq!(config.topology, Topology::Grid);
         assert_eq!(config.latency_dist, LatencyDist::Constant);
@@ -486,6 +522,24 @@ mod tests {
         config.concurrency = Concurrency::PerNode(1);
         config.latency = f64::INFINITY;
         assert!(config.validate().unwrap_err().contains("--latency"));
+    }
+
+    #[test]
+    fn node_ids_follow_maelstrom() {
+        let ids = |args: &str| parse(&format!("test -w echo --bin b {args}")).map(|c| c.node_ids());
+        assert_eq!(ids("--node-count 3").unwrap(), ["n0", "n1", "n2"]);
+        assert_eq!(ids("").unwrap(), ["n1", "n2", "n3", "n4", "n5"]);
+        assert_eq!(ids("--nodes a,b,c").unwrap(), ["a", "b", "c"]);
+        assert!(ids("--nodes a --node-count 2").is_err());
+        for bad in [
+            "--nodes a,a",
+            "--nodes c3,b",
+            "--nodes lin-kv",
+            "--nodes a,,b",
+        ] {
+            let config = parse(&format!("test -w echo --bin b {bad}")).unwrap();
+            assert!(config.validate().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -35,14 +35,21 @@ pub struct Op {
     pub is_final: bool,
 }
 
-/// Every entry of a run, in the order they happened.
+/// Every entry of a run, in the order they happened: the client
+/// operations the checkers read, and the nemesis's entries beside them.
+/// Both share one sequence of indexes, as in Jepsen's history, so an
+/// operation's `index` is its line in `history.jsonl`.
 #[derive(Debug, Default, Clone)]
 pub struct History {
+    /// The client operations.
     pub ops: Vec<Op>,
+    /// The nemesis's entries (`"process": "nemesis"`), whole.
+    pub nemesis: Vec<Value>,
+    next_index: usize,
 }
 
 impl History {
-    /// Appends an entry and gives it the next index.
+    /// Appends an entry of the main phase and gives it the next index.
     pub fn push(
         &mut self,
         time: u64,
@@ -52,9 +59,8 @@ impl History {
         value: Value,
         error: Option<Value>,
     ) {
-        let index = self.ops.len();
-        self.ops.push(Op {
-            index,
+        self.push_op(Op {
+            index: 0,
             time,
             kind,
             process,
@@ -65,11 +71,32 @@ impl History {
         });
     }
 
+    /// Appends `op`, giving it the next index.
+    pub fn push_op(&mut self, mut op: Op) {
+        op.index = self.next_index;
+        self.next_index += 1;
+        self.ops.push(op);
+    }
+
+    /// Appends a nemesis entry (`type` info, `process` "nemesis") at `time`.
+    pub fn push_nemesis(&mut self, time: u64, f: &str, value: Value) {
+        self.nemesis.push(serde_json::json!({
+            "index": self.next_index,
+            "time": time,
+            "type": "info",
+            "process": "nemesis",
+            "f": f,
+            "value": value,
+        }));
+        self.next_index += 1;
+    }
+
     /// Reads a history written one JSON object a line (as Maelstrom's
-    /// histories are converted). Only client operations are kept: entries
-    /// whose process is not an integer (the nemesis) are skipped.
+    /// histories are converted). Entries whose process is not an integer
+    /// (the nemesis) are kept apart, in [`History::nemesis`].
     pub fn from_jsonl(text: &str) -> Result<Self, String> {
-        let mut ops = Vec::new();
+        let mut ops: Vec<Op> = Vec::new();
+        let mut nemesis = Vec::new();
         for (n, line) in text
             .lines()
             .enumerate()
@@ -78,20 +105,46 @@ impl History {
             let entry: Value = serde_json::from_str(line)
                 .map_err(|err| format!("history line {}: {err}", n + 1))?;
             if !entry["process"].is_u64() {
+                nemesis.push(entry);
                 continue;
             }
             let op = serde_json::from_value(entry)
                 .map_err(|err| format!("history line {}: {err}", n + 1))?;
             ops.push(op);
         }
-        Ok(History { ops })
+        let next_index = ops
+            .iter()
+            .map(|op| op.index + 1)
+            .chain(
+                nemesis
+                    .iter()
+                    .filter_map(|e| e["index"].as_u64().map(|i| i as usize + 1)),
+            )
+            .max()
+            .unwrap_or(0);
+        Ok(History {
+            ops,
+            nemesis,
+            next_index,
+        })
     }
 
-    /// Writes the history one JSON object a line.
+    /// Writes the history one JSON object a line, client and nemesis
+    /// entries in the order of their indexes.
     pub fn to_jsonl(&self) -> String {
+        let mut lines: Vec<(usize, String)> = self
+            .ops
+            .iter()
+            .map(|op| (op.index, serde_json::to_string(op).unwrap_or_default()))
+            .chain(self.nemesis.iter().map(|entry| {
+                let index = entry["index"].as_u64().unwrap_or(u64::MAX) as usize;
+                (index, entry.to_string())
+            }))
+            .collect();
+        lines.sort_by_key(|(index, _)| *index);
         let mut out = String::new();
-        for op in &self.ops {
-            out.push_str(&serde_json::to_string(op).expect("ops serialize"));
+        for (_, line) in lines {
+            out.push_str(&line);
             out.push('\n');
         }
         out
@@ -115,5 +168,32 @@ impl History {
             }
         }
         pairs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nemesis_entries_share_the_index_sequence_and_survive_a_round_trip() {
+        let mut history = History::default();
+        history.push(10, OpType::Invoke, 0, "read", Value::Null, None);
+        history.push_nemesis(15, "start-partition", json!("majority"));
+        history.push(20, OpType::Ok, 0, "read", json!([1]), None);
+        let text = history.to_jsonl();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let indexes: Vec<u64> = lines.iter().map(|l| l["index"].as_u64().unwrap()).collect();
+        assert_eq!(indexes, [0, 1, 2]);
+        assert_eq!(lines[1]["process"], "nemesis");
+        let back = History::from_jsonl(&text).unwrap();
+        assert_eq!(back.ops.len(), 2);
+        assert_eq!(back.ops[1].index, 2);
+        assert_eq!(back.nemesis.len(), 1);
+        assert_eq!(back.to_jsonl(), text);
     }
 }

@@ -7,7 +7,7 @@
 //! use testbench::{run, Config, Workload};
 //!
 //! let mut config = Config::new(Workload::Echo, "target/release/echo");
-//! config.node_count = 1;
+//! config.node_count = Some(1);
 //! config.time_limit = 5.0;
 //! let outcome = run(&config).expect("the run happened");
 //! assert!(outcome.valid, "{}", outcome.results);
@@ -17,6 +17,7 @@
 //! through the protocol, so that a bug in one cannot hide one in the other.
 
 pub mod checker;
+pub mod clients;
 pub mod config;
 pub mod console;
 pub mod faults;
@@ -27,6 +28,7 @@ pub mod net;
 pub mod official;
 pub mod process;
 pub mod protocol;
+pub mod reach;
 pub mod results;
 pub mod run;
 pub mod services;
@@ -34,4 +36,4 @@ pub mod store;
 pub mod workload;
 
 pub use config::{Cli, Command, Config, Workload};
-pub use run::{run, Outcome};
+pub use run::{run, run_on, Outcome};

@@ -17,6 +17,8 @@ const SHAPES: [&str; 4] = ["one", "minority-third", "majority", "majorities-ring
 pub struct Nemesis {
     enabled: bool,
     interval: Duration,
+    /// The node ids, by index.
+    ids: Vec<String>,
     nodes: usize,
     rng: fastrand::Rng,
     /// Time since the start of the next event.
@@ -31,7 +33,8 @@ impl Nemesis {
         Nemesis {
             enabled: config.partitions(),
             interval: Duration::from_secs_f64(config.nemesis_interval),
-            nodes: config.node_count as usize,
+            ids: config.node_ids(),
+            nodes: config.node_total(),
             rng: fastrand::Rng::with_seed(seed),
             next: Duration::ZERO,
             starts_next: true,
@@ -57,14 +60,14 @@ impl Nemesis {
                 let grudges = self.grudges(shape);
                 let mut drops: Vec<Vec<String>> = vec![Vec::new(); self.nodes];
                 for &(receiver, sender) in &grudges {
-                    drops[receiver].push(format!("n{}", sender + 1));
+                    drops[receiver].push(self.ids[sender].clone());
                 }
                 let isolated: serde_json::Map<String, Value> = drops
                     .into_iter()
                     .enumerate()
                     .map(|(i, mut from)| {
                         from.sort();
-                        (format!("n{}", i + 1), json!(from))
+                        (self.ids[i].clone(), json!(from))
                     })
                     .collect();
                 self.log.push(json!({"time": at, "f": "start-partition", "value": shape, "isolated": isolated}));
@@ -140,7 +143,7 @@ mod tests {
 
     fn nemesis(nodes: u64) -> Nemesis {
         let mut config = Config::new(Workload::Echo, "x");
-        config.node_count = nodes;
+        config.node_count = Some(nodes);
         config.nemesis = vec![crate::config::NemesisKind::Partition];
         config.nemesis_interval = 1.0;
         Nemesis::new(&config, 9)

@@ -1,17 +1,38 @@
-//! The simulated network: per-message latency, partitions, Maelstrom's
-//! message counts, and the journal of every message.
+//! The simulated network, delivering as Maelstrom's does: per-message
+//! latency, one receiver per endpoint with head-of-line blocking,
+//! partitions checked when a message is taken off its queue, Maelstrom's
+//! message counts, and the journal of every message's fate.
+//!
+//! # Delivery
+//!
+//! Every endpoint (node, client, service) has a queue ordered by delivery
+//! deadline, and one receiver. An idle receiver takes the head of its queue
+//! at once, checks it against the partitions in force at that moment
+//! (dropping it if its receiver holds a grudge against its sender, then
+//! taking the next), and holds it until its deadline before handing it
+//! over; only then does it take the next. So a message that arrives while
+//! the receiver holds another waits behind it even if its own deadline is
+//! earlier: a client request (no latency) reaching a node that is waiting
+//! on a peer's message (100 ms) waits up to 100 ms. This is what Maelstrom's
+//! `net/recv!` does (a thread per node that polls its priority queue, then
+//! sleeps until the message's deadline), and it decides the latencies
+//! clients see.
+//!
+//! All times are [`Time`]s on the cluster's clock (durations since its
+//! origin), so the network runs the same on real and virtual time.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::io::{BufWriter, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::config::LatencyDist;
+use crate::reach::Time;
 
 /// Who an id names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
     /// A node under test, by index.
     Node(usize),
@@ -23,15 +44,27 @@ pub enum Endpoint {
     Unknown,
 }
 
+impl Endpoint {
+    fn is_client(self) -> bool {
+        matches!(self, Endpoint::Client(_))
+    }
+}
+
 /// Sorts ids into endpoints.
 #[derive(Debug, Clone)]
 pub struct Directory {
     nodes: Vec<String>,
+    index: HashMap<String, usize>,
 }
 
 impl Directory {
     pub fn new(nodes: Vec<String>) -> Self {
-        Directory { nodes }
+        let index = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i))
+            .collect();
+        Directory { nodes, index }
     }
 
     pub fn nodes(&self) -> &[String] {
@@ -39,7 +72,7 @@ impl Directory {
     }
 
     pub fn resolve(&self, id: &str) -> Endpoint {
-        if let Some(index) = self.nodes.iter().position(|n| n == id) {
+        if let Some(&index) = self.index.get(id) {
             return Endpoint::Node(index);
         }
         if let Some(number) = id.strip_prefix('c').and_then(|n| n.parse().ok()) {
@@ -50,23 +83,38 @@ impl Directory {
 }
 
 /// A message in flight: who from, who to, and the whole line.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Packet {
     pub src: Endpoint,
     pub dest: Endpoint,
     pub line: String,
 }
 
+/// A message handed over to its receiver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// When it was handed over.
+    pub at: Time,
+    /// Its message id (Maelstrom's top-level `id`).
+    pub id: u64,
+    /// The message.
+    pub packet: Packet,
+}
+
+/// A message queued for its receiver.
+#[derive(Debug)]
 struct Pending {
-    at: Instant,
-    seq: u64,
-    sent: Instant,
+    deadline: Time,
+    /// The network's message id (Maelstrom's top-level `id`), which also
+    /// orders messages with the same deadline.
+    id: u64,
+    sent: Time,
     packet: Packet,
 }
 
 impl PartialEq for Pending {
     fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
+        (self.deadline, self.id) == (other.deadline, other.id)
     }
 }
 impl Eq for Pending {}
@@ -77,8 +125,16 @@ impl PartialOrd for Pending {
 }
 impl Ord for Pending {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
+        (self.deadline, self.id).cmp(&(other.deadline, other.id))
     }
+}
+
+/// One endpoint's queue and receiver.
+#[derive(Debug, Default)]
+struct Receiver {
+    queue: BinaryHeap<Reverse<Pending>>,
+    /// The message taken off the queue, held until its release time.
+    holding: Option<(Time, Pending)>,
 }
 
 /// Message counts, as Maelstrom's `net` results give them.
@@ -105,8 +161,10 @@ pub struct Network {
     latency: Duration,
     dist: LatencyDist,
     rng: fastrand::Rng,
-    queue: BinaryHeap<Reverse<Pending>>,
-    seq: u64,
+    receivers: HashMap<Endpoint, Receiver>,
+    /// Receivers holding a message: (release time, message id, endpoint).
+    releases: BinaryHeap<Reverse<(Time, u64, Endpoint)>>,
+    next_id: u64,
     /// `(receiver, sender)` pairs of nodes: the receiver drops what the
     /// sender sends it (Jepsen's "grudge"; it need not be symmetric).
     grudge: HashSet<(usize, usize)>,
@@ -115,72 +173,70 @@ pub struct Network {
 }
 
 /// Where each message's fate is written, one JSON object a line:
-/// `{"sent": ns, "fate": "received" | "dropped" | "in-flight", "at": ns,
-/// "message": {...}}`, times in nanoseconds from the origin, the start of
-/// the main phase as in the history (negative before it, as for `init`).
-/// Until the origin is set, entries wait in memory.
+/// `{"id": n, "sent": ns, "fate": "received" | "dropped" | "in-flight",
+/// "at": ns, "message": {...}}`, times in nanoseconds from the origin, the
+/// start of the main phase as in the history (negative before it, as for
+/// `init`). A dropped message's `at` is when its receiver took it off the
+/// queue. Until the origin is set, entries wait in memory.
 struct Journal {
     out: BufWriter<Box<dyn Write>>,
-    origin: Option<Instant>,
+    origin: Option<Time>,
     early: Vec<Entry>,
+    failed: Option<std::io::Error>,
 }
 
 /// One message's fate.
 struct Entry {
-    sent: Instant,
+    id: u64,
+    sent: Time,
     fate: &'static str,
-    at: Option<Instant>,
+    at: Option<Time>,
     line: String,
 }
 
 impl Journal {
-    fn record(&mut self, pending: &Pending, fate: &'static str, at: Option<Instant>) {
+    fn record(&mut self, pending: &Pending, fate: &'static str, at: Option<Time>) {
+        let entry = Entry {
+            id: pending.id,
+            sent: pending.sent,
+            fate,
+            at,
+            line: String::new(),
+        };
         match self.origin {
-            Some(origin) => {
-                Self::write(
-                    &mut self.out,
-                    origin,
-                    pending.sent,
-                    fate,
-                    at,
-                    &pending.packet.line,
-                );
-            }
+            Some(origin) => self.write(origin, &entry, &pending.packet.line),
             None => self.early.push(Entry {
-                sent: pending.sent,
-                fate,
-                at,
                 line: pending.packet.line.clone(),
+                ..entry
             }),
         }
     }
 
-    fn set_origin(&mut self, origin: Instant) {
+    fn set_origin(&mut self, origin: Time) {
         self.origin = Some(origin);
-        for e in std::mem::take(&mut self.early) {
-            Self::write(&mut self.out, origin, e.sent, e.fate, e.at, &e.line);
+        for entry in std::mem::take(&mut self.early) {
+            self.write(origin, &entry, &entry.line);
         }
     }
 
-    fn write(
-        out: &mut impl Write,
-        origin: Instant,
-        sent: Instant,
-        fate: &str,
-        at: Option<Instant>,
-        line: &str,
-    ) {
-        let nanos = |t: Instant| match t.checked_duration_since(origin) {
-            Some(after) => after.as_nanos() as i128,
-            None => -(origin.duration_since(t).as_nanos() as i128),
-        };
-        let at = at.map_or_else(|| "null".to_owned(), |t| nanos(t).to_string());
+    fn write(&mut self, origin: Time, entry: &Entry, line: &str) {
+        if self.failed.is_some() {
+            return;
+        }
+        let nanos = |t: Time| t.as_nanos() as i128 - origin.as_nanos() as i128;
+        let at = entry
+            .at
+            .map_or_else(|| "null".to_owned(), |t| nanos(t).to_string());
         // The line is a message the bench parsed or built: valid JSON.
-        let _ = writeln!(
-            out,
-            r#"{{"sent":{},"fate":"{fate}","at":{at},"message":{line}}}"#,
-            nanos(sent)
-        );
+        if let Err(err) = writeln!(
+            self.out,
+            r#"{{"id":{},"sent":{},"fate":"{}","at":{at},"message":{line}}}"#,
+            entry.id,
+            nanos(entry.sent),
+            entry.fate,
+        ) {
+            self.failed = Some(err);
+        }
     }
 }
 
@@ -190,8 +246,9 @@ impl Network {
             latency: Duration::from_secs_f64(latency_ms / 1000.0),
             dist,
             rng: fastrand::Rng::with_seed(seed),
-            queue: BinaryHeap::new(),
-            seq: 0,
+            receivers: HashMap::new(),
+            releases: BinaryHeap::new(),
+            next_id: 0,
             grudge: HashSet::new(),
             stats: NetStats::default(),
             journal: None,
@@ -205,41 +262,54 @@ impl Network {
             out: BufWriter::new(Box::new(out)),
             origin: None,
             early: Vec::new(),
+            failed: None,
         });
     }
 
     /// Sets the journal's time 0 (the start of the main phase); what was
     /// recorded before is written now, with negative times.
-    pub fn set_journal_origin(&mut self, origin: Instant) {
+    pub fn set_journal_origin(&mut self, origin: Time) {
         if let Some(journal) = &mut self.journal {
             journal.set_origin(origin);
         }
     }
 
-    /// Records the messages still in flight and flushes the journal (whose
-    /// origin defaults to now if it was never set).
-    pub fn close_journal(&mut self) -> std::io::Result<()> {
+    /// Records the messages still in flight (queued or held) and flushes
+    /// the journal (whose origin defaults to `now` if it was never set).
+    /// The first write error, if any, is returned.
+    pub fn close_journal(&mut self, now: Time) -> std::io::Result<()> {
         let Some(mut journal) = self.journal.take() else {
             return Ok(());
         };
         if journal.origin.is_none() {
-            journal.set_origin(Instant::now());
+            journal.set_origin(now);
         }
-        let mut left: Vec<_> = self.queue.drain().map(|Reverse(p)| p).collect();
-        left.sort();
+        let mut left: Vec<Pending> = Vec::new();
+        for receiver in self.receivers.values_mut() {
+            left.extend(receiver.holding.take().map(|(_, p)| p));
+            left.extend(
+                std::mem::take(&mut receiver.queue)
+                    .into_iter()
+                    .map(|Reverse(p)| p),
+            );
+        }
+        left.sort_by_key(|p| p.id);
         for pending in &left {
             journal.record(pending, "in-flight", None);
         }
-        journal.out.flush()
+        match journal.failed.take() {
+            Some(err) => Err(err),
+            None => journal.out.flush(),
+        }
     }
 
-    /// Sends `packet` at `now`: counted, and queued for delivery after its
-    /// latency. Messages to and from clients take no time; every other hop
-    /// (node to node, node to service) takes a latency drawn from the
-    /// distribution, in whole milliseconds, as Maelstrom does.
-    pub fn send(&mut self, packet: Packet, now: Instant) {
-        let involves_client =
-            matches!(packet.src, Endpoint::Client(_)) || matches!(packet.dest, Endpoint::Client(_));
+    /// Sends `packet` at `now`: counted, given the next message id, and
+    /// queued for its receiver with a deadline after its latency. Messages
+    /// to and from clients take no time; every other hop (node to node,
+    /// node to service) takes a latency drawn from the distribution.
+    /// Returns the message id.
+    pub fn send(&mut self, packet: Packet, now: Time) -> u64 {
+        let involves_client = packet.src.is_client() || packet.dest.is_client();
         self.stats.all.send += 1;
         self.stats.all.msgs += 1;
         let class = if involves_client {
@@ -254,47 +324,81 @@ impl Network {
         } else {
             self.sample_latency()
         };
-        self.seq += 1;
-        self.queue.push(Reverse(Pending {
-            at: now + delay,
-            seq: self.seq,
+        let id = self.next_id;
+        self.next_id += 1;
+        let dest = packet.dest;
+        let receiver = self.receivers.entry(dest).or_default();
+        receiver.queue.push(Reverse(Pending {
+            deadline: now + delay,
+            id,
             sent: now,
             packet,
         }));
+        if receiver.holding.is_none() {
+            self.take(dest, now);
+        }
+        id
     }
 
-    /// When the next message is due, if any is queued.
-    pub fn next_due(&self) -> Option<Instant> {
-        self.queue.peek().map(|Reverse(pending)| pending.at)
-    }
-
-    /// The next message due by `now`, counted as received. A message is
-    /// judged against the partitions in force when it arrives, not when it
-    /// was sent: one its receiver holds a grudge against is dropped.
-    pub fn deliver(&mut self, now: Instant) -> Option<Packet> {
-        loop {
-            if self.next_due()? > now {
-                return None;
-            }
-            let Reverse(pending) = self.queue.pop()?;
-            let dropped = match (pending.packet.src, pending.packet.dest) {
+    /// `dest`'s receiver takes the head of its queue at `now`: dropped if
+    /// its receiver holds a grudge against its sender (and the next one
+    /// taken), else held until its deadline.
+    fn take(&mut self, dest: Endpoint, now: Time) {
+        let Some(receiver) = self.receivers.get_mut(&dest) else {
+            return;
+        };
+        while let Some(Reverse(pending)) = receiver.queue.pop() {
+            let dropped = match (pending.packet.src, dest) {
                 (Endpoint::Node(from), Endpoint::Node(to)) => self.grudge.contains(&(to, from)),
                 _ => false,
             };
-            if let Some(journal) = &mut self.journal {
-                let fate = if dropped { "dropped" } else { "received" };
-                journal.record(&pending, fate, Some(pending.at));
-            }
             if dropped {
+                if let Some(journal) = &mut self.journal {
+                    journal.record(&pending, "dropped", Some(now));
+                }
                 continue;
             }
-            return Some(self.received(pending.packet));
+            let release = pending.deadline.max(now);
+            self.releases.push(Reverse((release, pending.id, dest)));
+            receiver.holding = Some((release, pending));
+            return;
         }
     }
 
-    fn received(&mut self, packet: Packet) -> Packet {
-        let involves_client =
-            matches!(packet.src, Endpoint::Client(_)) || matches!(packet.dest, Endpoint::Client(_));
+    /// When the next message is handed over, if any is held.
+    pub fn next_due(&self) -> Option<Time> {
+        self.releases.peek().map(|Reverse((at, ..))| *at)
+    }
+
+    /// The next message handed over by `now`, in the order of release
+    /// times, counted as received; its receiver then takes the next one
+    /// at the release time.
+    pub fn deliver(&mut self, now: Time) -> Option<Delivery> {
+        let Reverse((release, _, dest)) = *self.releases.peek()?;
+        if release > now {
+            return None;
+        }
+        self.releases.pop();
+        let (_, pending) = self
+            .receivers
+            .get_mut(&dest)
+            .and_then(|r| r.holding.take())
+            .expect("a release is scheduled only for a held message");
+        if let Some(journal) = &mut self.journal {
+            journal.record(&pending, "received", Some(release));
+        }
+        self.take(dest, release);
+        let id = pending.id;
+        Some(Delivery {
+            at: release,
+            id,
+            packet: self.received(pending),
+        })
+    }
+
+    fn received(&mut self, pending: Pending) -> Packet {
+        let packet = pending.packet;
+        let involves_client = packet.src.is_client() || packet.dest.is_client();
         self.stats.all.recv += 1;
         if involves_client {
             self.stats.clients.recv += 1;
@@ -302,6 +406,32 @@ impl Network {
             self.stats.servers.recv += 1;
         }
         packet
+    }
+
+    /// Forgets everything queued for `dest` (a node that was killed: what
+    /// was sent to the old process is lost with it), journaled as dropped
+    /// at `now`.
+    pub fn discard_queued(&mut self, dest: Endpoint, now: Time) {
+        let Some(receiver) = self.receivers.get_mut(&dest) else {
+            return;
+        };
+        let mut lost: Vec<Pending> = receiver
+            .holding
+            .take()
+            .map(|(_, p)| p)
+            .into_iter()
+            .collect();
+        lost.extend(
+            std::mem::take(&mut receiver.queue)
+                .into_iter()
+                .map(|Reverse(p)| p),
+        );
+        self.releases.retain(|Reverse((_, _, d))| *d != dest);
+        if let Some(journal) = &mut self.journal {
+            for pending in &lost {
+                journal.record(pending, "dropped", Some(now));
+            }
+        }
     }
 
     /// Adds grudges: each `(receiver, sender)` pair drops messages.
@@ -336,6 +466,7 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::Service;
 
     fn packet(src: Endpoint, dest: Endpoint) -> Packet {
         Packet {
@@ -345,67 +476,131 @@ mod tests {
         }
     }
 
+    fn ms(n: u64) -> Time {
+        Duration::from_millis(n)
+    }
+
+    /// Every delivery up to `now`: (time, from, to).
+    fn drain(net: &mut Network, now: Time) -> Vec<(Time, Endpoint, Endpoint)> {
+        std::iter::from_fn(|| net.deliver(now))
+            .map(|d| (d.at, d.packet.src, d.packet.dest))
+            .collect()
+    }
+
     #[test]
     fn node_messages_wait_their_latency_and_client_ones_do_not() {
         let mut net = Network::new(100.0, LatencyDist::Constant, 1);
-        let t0 = Instant::now();
-        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), t0);
-        net.send(packet(Endpoint::Client(1), Endpoint::Node(1)), t0);
-        let first = net.deliver(t0).expect("client hop is immediate");
-        assert_eq!(first.src, Endpoint::Client(1));
-        assert!(net.deliver(t0 + Duration::from_millis(99)).is_none());
-        assert!(net.deliver(t0 + Duration::from_millis(100)).is_some());
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
+        net.send(packet(Endpoint::Client(1), Endpoint::Node(2)), ms(0));
+        assert_eq!(
+            drain(&mut net, ms(0)),
+            [(ms(0), Endpoint::Client(1), Endpoint::Node(2))]
+        );
+        assert!(net.deliver(ms(99)).is_none());
+        assert_eq!(net.next_due(), Some(ms(100)));
+        assert!(net.deliver(ms(100)).is_some());
         assert_eq!(net.stats.servers.send, 1);
         assert_eq!(net.stats.clients.recv, 1);
         assert_eq!(net.stats.all.msgs, 2);
     }
 
     #[test]
-    fn partitions_drop_messages_on_arrival_between_nodes_only() {
-        let mut net = Network::new(10.0, LatencyDist::Constant, 1);
-        let t0 = Instant::now();
-        net.send(packet(Endpoint::Node(0), Endpoint::Node(2)), t0); // in flight when cut
-        net.partition([(2, 0), (0, 2), (2, 1), (1, 2)]);
-        net.send(packet(Endpoint::Node(0), Endpoint::Node(2)), t0);
-        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), t0);
-        net.send(packet(Endpoint::Node(2), Endpoint::Client(1)), t0);
-        net.send(
-            packet(
-                Endpoint::Node(2),
-                Endpoint::Service(crate::services::Service::LinKv),
-            ),
-            t0,
+    fn a_client_message_waits_behind_the_message_its_receiver_holds() {
+        let mut net = Network::new(100.0, LatencyDist::Constant, 1);
+        // n0 → n1 takes 100 ms; n1's receiver holds it from t = 0.
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
+        // A client request at t = 30 is due at once, but waits behind it.
+        net.send(packet(Endpoint::Client(5), Endpoint::Node(1)), ms(30));
+        assert!(net.deliver(ms(99)).is_none());
+        assert_eq!(
+            drain(&mut net, ms(200)),
+            [
+                (ms(100), Endpoint::Node(0), Endpoint::Node(1)),
+                (ms(100), Endpoint::Client(5), Endpoint::Node(1)),
+            ]
         );
-        let later = t0 + Duration::from_secs(1);
-        let delivered: Vec<_> = std::iter::from_fn(|| net.deliver(later))
-            .map(|p| p.dest)
+        // Another node's queue was never blocked.
+        net.send(packet(Endpoint::Client(5), Endpoint::Node(2)), ms(210));
+        assert_eq!(
+            drain(&mut net, ms(210)),
+            [(ms(210), Endpoint::Client(5), Endpoint::Node(2))]
+        );
+    }
+
+    #[test]
+    fn an_idle_receiver_takes_the_earliest_deadline_first() {
+        let mut net = Network::new(100.0, LatencyDist::Constant, 1);
+        // Held from t = 0 until 100; meanwhile two more queue up.
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
+        net.send(packet(Endpoint::Node(2), Endpoint::Node(1)), ms(50)); // due 150
+        net.send(packet(Endpoint::Client(1), Endpoint::Node(1)), ms(60)); // due 60
+        let order: Vec<_> = drain(&mut net, ms(1000));
+        assert_eq!(
+            order,
+            [
+                (ms(100), Endpoint::Node(0), Endpoint::Node(1)),
+                (ms(100), Endpoint::Client(1), Endpoint::Node(1)),
+                (ms(150), Endpoint::Node(2), Endpoint::Node(1)),
+            ]
+        );
+    }
+
+    #[test]
+    fn partitions_are_checked_when_a_message_is_taken_off_its_queue() {
+        let mut net = Network::new(10.0, LatencyDist::Constant, 1);
+        // Taken at once (receiver idle), so the later cut does not drop it.
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(2)), ms(0));
+        // Queued behind it; taken at t = 10, after the cut: dropped.
+        net.send(packet(Endpoint::Node(1), Endpoint::Node(2)), ms(0));
+        net.partition([(2, 0), (0, 2), (2, 1), (1, 2)]);
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
+        net.send(packet(Endpoint::Node(2), Endpoint::Client(1)), ms(0));
+        net.send(
+            packet(Endpoint::Node(2), Endpoint::Service(Service::LinKv)),
+            ms(0),
+        );
+        let delivered: Vec<_> = drain(&mut net, ms(1000))
+            .into_iter()
+            .map(|(_, src, dest)| (src, dest))
             .collect();
         assert_eq!(
             delivered,
             [
-                Endpoint::Client(1),
-                Endpoint::Node(1),
-                Endpoint::Service(crate::services::Service::LinKv)
+                (Endpoint::Node(2), Endpoint::Client(1)),
+                (Endpoint::Node(0), Endpoint::Node(2)),
+                (Endpoint::Node(0), Endpoint::Node(1)),
+                (Endpoint::Node(2), Endpoint::Service(Service::LinKv)),
             ]
         );
         assert_eq!(net.stats.servers.send, 4);
-        assert_eq!(net.stats.servers.recv, 2);
+        assert_eq!(net.stats.servers.recv, 3);
         net.heal();
-        net.send(packet(Endpoint::Node(0), Endpoint::Node(2)), later);
-        assert!(net.deliver(later + Duration::from_secs(1)).is_some());
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(2)), ms(1000));
+        assert!(net.deliver(ms(2000)).is_some());
     }
 
     #[test]
     fn grudges_can_be_one_way() {
         let mut net = Network::new(0.0, LatencyDist::Constant, 1);
-        let t0 = Instant::now();
         net.partition([(1, 0)]);
-        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), t0);
-        net.send(packet(Endpoint::Node(1), Endpoint::Node(0)), t0);
-        let delivered: Vec<_> = std::iter::from_fn(|| net.deliver(t0))
-            .map(|p| p.dest)
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
+        net.send(packet(Endpoint::Node(1), Endpoint::Node(0)), ms(0));
+        let delivered: Vec<_> = drain(&mut net, ms(0))
+            .into_iter()
+            .map(|(_, _, dest)| dest)
             .collect();
         assert_eq!(delivered, [Endpoint::Node(0)]);
+    }
+
+    #[test]
+    fn messages_get_increasing_ids_and_queued_ones_can_be_discarded() {
+        let mut net = Network::new(100.0, LatencyDist::Constant, 1);
+        let a = net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
+        let b = net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
+        assert!(b > a);
+        net.discard_queued(Endpoint::Node(1), ms(10));
+        assert_eq!(net.next_due(), None);
+        assert!(net.deliver(ms(1000)).is_none());
     }
 
     #[test]

@@ -39,8 +39,9 @@ pub const EXIT_GRACE: Duration = Duration::from_millis(1000);
 /// How long nodes have to exit after `SIGTERM`, before `SIGKILL`.
 pub const TERM_GRACE: Duration = Duration::from_millis(300);
 
-/// What the node processes report to the bench's event loop.
-#[derive(Debug)]
+/// What the nodes report to the bench's event loop. `node` is the node's
+/// index (for [`NodeProcess`] itself, the `source` it was spawned with).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A line the node wrote on stdout (without its newline).
     Line { node: usize, line: String },
@@ -48,6 +49,24 @@ pub enum Event {
     Oversized { node: usize },
     /// The node closed its stdout (it is exiting or has exited).
     Closed { node: usize },
+}
+
+impl Event {
+    /// The node (or source) the event is about.
+    pub fn node(&self) -> usize {
+        match self {
+            Event::Line { node, .. } | Event::Oversized { node } | Event::Closed { node } => *node,
+        }
+    }
+
+    /// The same event about `node` instead.
+    pub fn with_node(self, node: usize) -> Event {
+        match self {
+            Event::Line { line, .. } => Event::Line { node, line },
+            Event::Oversized { .. } => Event::Oversized { node },
+            Event::Closed { .. } => Event::Closed { node },
+        }
+    }
 }
 
 /// The sending half of the event queue every node's reader shares.
@@ -70,13 +89,14 @@ pub struct NodeProcess {
 }
 
 impl NodeProcess {
-    /// Starts `bin` with `args` as node `index` (id `id`), leading a process
-    /// group of its own. Its stdout lines arrive on `events`; its stderr goes
-    /// to `log` (and to the bench's stderr too when `echo_stderr`).
+    /// Starts `bin` with `args` as node `id`, leading a process group of its
+    /// own. Its stdout lines arrive on `events`, tagged with `source`; its
+    /// stderr goes to `log` (and to the bench's stderr too when
+    /// `echo_stderr`).
     pub fn spawn(
         bin: &Path,
         args: &[String],
-        index: usize,
+        source: usize,
         id: &str,
         log: &Path,
         echo_stderr: bool,
@@ -106,7 +126,7 @@ impl NodeProcess {
         let prefix = format!("{id}: ");
         let threads = [
             spawn_thread(format!("{id} stdout"), move || {
-                read_stdout(index, stdout, &events)
+                read_stdout(source, stdout, &events)
             }),
             spawn_thread(format!("{id} stderr"), move || {
                 copy_stderr(stderr, log, echo_stderr.then_some(prefix))
@@ -121,7 +141,7 @@ impl NodeProcess {
             status: None,
         };
         if let Some(err) = threads.into_iter().find_map(Result::err) {
-            node.kill_now();
+            node.kill();
             return Err(format!("{id}: cannot start a thread for the node: {err}"));
         }
         Ok(node)
@@ -153,10 +173,15 @@ impl NodeProcess {
 
     /// Kills the node's whole group at once and reaps the node if it can
     /// without waiting.
-    fn kill_now(&mut self) {
+    pub fn kill(&mut self) {
         self.stdin = None;
         self.group.kill(libc::SIGKILL);
         let _ = self.exit_status();
+    }
+
+    /// Sends `signal` to the node's whole process group.
+    pub fn signal(&self, signal: i32) {
+        self.group.kill(signal);
     }
 }
 
@@ -164,7 +189,7 @@ impl Drop for NodeProcess {
     /// A node dropped without [`stop_all`] (an error half-way through a
     /// start, a panic) is killed with its group.
     fn drop(&mut self) {
-        self.kill_now();
+        self.kill();
         self.group.unregister();
     }
 }

@@ -1,22 +1,26 @@
 //! One test run: start the nodes, drive the workload through the simulated
-//! network, inject partitions, do the final reads, and check the history.
+//! network, inject faults, do the final operations, and check the history.
+//!
+//! The engine reaches the nodes through a [`Cluster`] and reads time only
+//! from it, so the same engine runs node processes on the real clock
+//! ([`run`]) and in-process nodes on a virtual one ([`run_on`]).
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use crate::clients::{Clients, InFlight};
 use crate::config::Config;
 use crate::faults::Faults;
-use crate::history::{History, OpType};
+use crate::history::{History, Op, OpType};
 use crate::nemesis::Nemesis;
-use crate::net::{Directory, Endpoint, Network, Packet};
-use crate::process::{Event, NodeProcess};
+use crate::net::{Delivery, Directory, Endpoint, Network, Packet};
+use crate::reach::{Cluster, Event, Processes, Time};
 use crate::services::Services;
 use crate::workload::{self, Invocation, Step, Workload};
 
@@ -24,6 +28,9 @@ use crate::workload::{self, Invocation, Step, Workload};
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long every node has to answer `init`.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest the engine waits without looking at the clock again (for
+/// progress and signals).
+const MAX_WAIT: Duration = Duration::from_millis(100);
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -41,21 +48,41 @@ pub struct Outcome {
     pub store_errors: Vec<String>,
 }
 
-/// Runs the test `config` describes. `Err` means the run could not happen
-/// (a binary that does not start, a node that does not answer `init`);
-/// a run that happened but failed its checks is an `Ok` with `valid: false`.
+/// Runs the test `config` describes on node processes. `Err` means the run
+/// could not happen (a binary that does not start, a node that does not
+/// answer `init`); a run that happened but failed its checks is an `Ok`
+/// with `valid: false`.
 pub fn run(config: &Config) -> Result<Outcome, String> {
     config.validate()?;
     let bin = resolve_bin(&config.bin)?;
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
     let store = crate::store::create_run_dir(&config.store, config.workload.name())?;
-    let mut engine = match Engine::start(config, &bin, seed, &store) {
-        Ok(engine) => engine,
+    let cluster = match Processes::start(
+        &bin,
+        &config.args,
+        &config.node_ids(),
+        &store,
+        config.log_stderr,
+    ) {
+        Ok(cluster) => cluster,
         Err(err) => {
             crate::store::remove_if_empty(&store);
             return Err(err);
         }
     };
+    run_on(config, cluster, seed, store)
+}
+
+/// Runs the test `config` describes on `cluster` (whose nodes are
+/// `config.node_ids()`, in that order), with the random `seed`, storing the
+/// run in `store` (an existing directory).
+pub fn run_on<C: Cluster>(
+    config: &Config,
+    cluster: C,
+    seed: u64,
+    store: PathBuf,
+) -> Result<Outcome, String> {
+    let mut engine = Engine::new(config, cluster, seed, &store)?;
     let driven = engine.drive();
     engine.stop();
     driven?;
@@ -65,7 +92,8 @@ pub fn run(config: &Config) -> Result<Outcome, String> {
             store_errors.push(format!("cannot write {what} to {}: {err}", store.display()));
         }
     };
-    note("messages.jsonl", engine.net.close_journal());
+    let now = engine.cluster.now();
+    note("messages.jsonl", engine.net.close_journal(now));
     let results = engine.results(seed);
     let valid = results["valid?"] == json!(true);
     note(
@@ -94,11 +122,11 @@ pub fn run(config: &Config) -> Result<Outcome, String> {
 /// The node binary as a path. Like Maelstrom, `--bin NAME` names a file
 /// (relative to the current directory), never a command looked up in
 /// `PATH`.
-fn resolve_bin(bin: &std::path::Path) -> Result<PathBuf, String> {
+fn resolve_bin(bin: &Path) -> Result<PathBuf, String> {
     let path = if bin.is_absolute() {
         bin.to_path_buf()
     } else {
-        std::path::Path::new(".").join(bin)
+        Path::new(".").join(bin)
     };
     let meta = std::fs::metadata(&path).map_err(|err| {
         let here = std::env::current_dir()
@@ -120,36 +148,28 @@ fn resolve_bin(bin: &std::path::Path) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// A client process of the generator, bound to one node.
-struct Slot {
-    process: u64,
-    client: u64,
-    node: usize,
-    busy: Option<InFlight>,
-}
-
-struct InFlight {
-    msg_id: u64,
-    op: Invocation,
-    deadline: Instant,
-    is_final: bool,
-}
-
-/// The minimal view of a line a node wrote.
+/// The envelope of a line a node wrote, parsed once; the body stays raw
+/// until a client or service needs its fields.
 #[derive(Deserialize)]
 struct Line<'a> {
-    src: &'a str,
-    dest: &'a str,
+    #[serde(borrow)]
+    src: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    dest: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
     body: &'a RawValue,
+    /// A top-level `id` the node set itself (the network sets its own).
+    #[serde(default)]
+    id: Option<serde::de::IgnoredAny>,
 }
 
-struct Engine<'c> {
+struct Engine<'c, C> {
     config: &'c Config,
-    start: Instant,
-    nodes: Vec<NodeProcess>,
+    cluster: C,
+    /// The start of the main phase, time 0 of the history and journal.
+    origin: Time,
+    /// Whether each node is still reading and writing.
     running: Vec<bool>,
-    events: Receiver<Event>,
     directory: Directory,
     net: Network,
     services: Services,
@@ -157,10 +177,7 @@ struct Engine<'c> {
     nemesis: Nemesis,
     history: History,
     rng: fastrand::Rng,
-    slots: Vec<Slot>,
-    by_client: HashMap<u64, usize>,
-    next_client: u64,
-    next_msg_id: u64,
+    clients: Clients,
     /// Requests outside the history (init, setup): (client, msg_id) → reply.
     side_requests: HashMap<(u64, u64), Option<Value>>,
     /// Things the nodes did wrong that make the run invalid.
@@ -170,118 +187,86 @@ struct Engine<'c> {
     /// How long stopping the nodes took.
     teardown: Duration,
     progress: bool,
-    last_progress: Instant,
+    last_progress: Time,
     cpu_start: Option<Duration>,
+    events: Vec<Event>,
 }
 
-impl<'c> Engine<'c> {
-    fn start(
-        config: &'c Config,
-        bin: &std::path::Path,
-        seed: u64,
-        store: &std::path::Path,
-    ) -> Result<Self, String> {
+impl<'c, C: Cluster> Engine<'c, C> {
+    fn new(config: &'c Config, cluster: C, seed: u64, store: &Path) -> Result<Self, String> {
         let ids = config.node_ids();
-        let (tx, events) = crate::process::event_queue();
-        let mut nodes = Vec::new();
-        for (index, id) in ids.iter().enumerate() {
-            let log = store.join(format!("{id}.log"));
-            // On an error, the nodes started so far are dropped, which
-            // kills them.
-            nodes.push(NodeProcess::spawn(
-                bin,
-                &config.args,
-                index,
-                id,
-                &log,
-                config.log_stderr,
-                tx.clone(),
-            )?);
-        }
-        let processes = config.processes();
-        let slots = (0..processes)
-            .map(|i| Slot {
-                process: i as u64,
-                client: 0,
-                node: i % ids.len(),
-                busy: None,
-            })
-            .collect();
         let journal = std::fs::File::create(store.join("messages.jsonl"))
             .map_err(|err| format!("cannot write to {}: {err}", store.display()))?;
-        let mut engine = Engine {
+        let mut net = Network::new(config.latency, config.latency_dist, seed);
+        net.journal_to(journal);
+        let now = cluster.now();
+        Ok(Engine {
             config,
-            start: Instant::now(),
-            running: vec![true; nodes.len()],
-            nodes,
-            events,
+            cluster,
+            origin: now,
+            running: vec![true; ids.len()],
             directory: Directory::new(ids.clone()),
-            net: Network::new(config.latency, config.latency_dist, seed),
+            net,
             services: Services::new(seed ^ 0x5e41_1ce5),
             workload: workload::for_config(config),
             nemesis: Nemesis::new(config, seed ^ 0x6e_6d65),
             history: History::default(),
             rng: fastrand::Rng::with_seed(seed),
-            slots,
-            by_client: HashMap::new(),
-            next_client: 1,
-            next_msg_id: 1,
+            // Clients of the generator come after those of init and setup.
+            clients: Clients::new(config.processes(), ids.len(), 1 + 2 * ids.len() as u64),
             side_requests: HashMap::new(),
             faults: Faults::default(),
             interrupted: None,
             teardown: Duration::ZERO,
             progress: std::io::stderr().is_terminal(),
-            last_progress: Instant::now(),
+            last_progress: now,
             cpu_start: crate::results::cpu_time(),
-        };
-        engine.net.journal_to(journal);
-        for slot in 0..engine.slots.len() {
-            engine.new_client(slot);
-        }
-        Ok(engine)
+            events: Vec::new(),
+        })
     }
 
-    fn new_client(&mut self, slot: usize) {
-        let client = self.next_client;
-        self.next_client += 1;
-        let old = std::mem::replace(&mut self.slots[slot].client, client);
-        self.by_client.remove(&old);
-        self.by_client.insert(client, slot);
+    fn now(&self) -> Time {
+        self.cluster.now()
     }
 
-    /// Init, setup, the main phase, the final reads.
+    /// Nanoseconds since the start of the main phase (0 before it).
+    fn elapsed_nanos(&self) -> u64 {
+        u64::try_from(self.now().saturating_sub(self.origin).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Init, setup, the main phase, the final operations.
     fn drive(&mut self) -> Result<(), String> {
         self.init()?;
         let setup = self.workload.setup(self.directory.nodes());
         self.side_calls(setup, "setup")?;
-        self.start = Instant::now();
-        self.net.set_journal_origin(self.start);
+        self.origin = self.now();
+        self.net.set_journal_origin(self.origin);
         self.cpu_start = crate::results::cpu_time();
-        let end = self.start + self.config.time_limit();
-        let mut next_op = self.start;
-        while Instant::now() < end && self.faults.is_empty() && !self.must_end() {
-            let now = Instant::now();
-            self.nemesis.tick(now - self.start, &mut self.net);
+        let end = self.origin + self.config.time_limit();
+        let mut next_op = self.origin;
+        while self.now() < end && self.faults.is_empty() && !self.must_end() {
+            let now = self.now();
+            self.nemesis.tick(now - self.origin, &mut self.net);
             let mut all_busy = false;
             while next_op <= now {
-                let Some(slot) = self.idle_slot() else {
+                let Some(slot) = self.clients.idle_slot(&mut self.rng) else {
                     all_busy = true; // the next operation waits for a free process
                     break;
                 };
-                let process = self.slots[slot].process;
+                let process = self.clients.slot(slot).process;
                 let op = self.workload.next_op(process, &mut self.rng);
                 self.invoke(slot, op, false);
                 next_op += self.stagger();
             }
             self.show_progress(end);
             let wake = if all_busy { end } else { next_op.min(end) };
-            self.step(Some(wake.min(self.start + self.nemesis.next_event())));
+            self.step(Some(wake.min(self.origin + self.nemesis.next_event())));
         }
         self.drain_in_flight();
         if let Some(phase) = self.workload.final_phase() {
             self.nemesis.heal(&mut self.net);
-            let quiet_end = Instant::now() + phase.quiet;
-            while Instant::now() < quiet_end && !self.must_end() {
+            let quiet_end = self.now() + phase.quiet;
+            while self.now() < quiet_end && !self.must_end() {
                 self.step(Some(quiet_end));
             }
             self.final_ops(phase.limit);
@@ -309,16 +294,22 @@ impl<'c> Engine<'c> {
             Some(signal) => format!("interrupted by {}", crate::interrupt::name(signal)),
             None => "no node left to answer".to_owned(),
         };
-        for slot in 0..self.slots.len() {
-            if let Some(in_flight) = &self.slots[slot].busy {
-                let kind = if self.workload.idempotent(in_flight.op.f) {
-                    OpType::Fail
-                } else {
-                    OpType::Info
-                };
+        for slot in 0..self.clients.len() {
+            if let Some(in_flight) = &self.clients.slot(slot).busy {
+                let kind = self.unsure(in_flight.op.f);
                 let value = in_flight.op.value.clone();
                 self.complete(slot, kind, value, Some(json!(why)));
             }
+        }
+    }
+
+    /// How an operation that may or may not have happened ends: `fail` if
+    /// repeating it is harmless (a read), else `info`.
+    fn unsure(&self, f: &str) -> OpType {
+        if self.workload.idempotent(f) {
+            OpType::Fail
+        } else {
+            OpType::Info
         }
     }
 
@@ -343,16 +334,15 @@ impl<'c> Engine<'c> {
     fn side_calls(&mut self, calls: Vec<(usize, Value)>, what: &str) -> Result<(), String> {
         let mut waiting = Vec::new();
         for (node, mut body) in calls {
-            let client = self.next_client;
-            self.next_client += 1;
-            let msg_id = self.fresh_msg_id();
+            let client = self.clients.fresh_client();
+            let msg_id = 1;
             let kind = body["type"].as_str().unwrap_or_default().to_owned();
             body["msg_id"] = json!(msg_id);
             self.side_requests.insert((client, msg_id), None);
             self.send_from_client(client, node, &body);
             waiting.push((node, client, msg_id, kind));
         }
-        let deadline = Instant::now() + INIT_TIMEOUT;
+        let deadline = self.now() + INIT_TIMEOUT;
         loop {
             if let Some(error) = self.faults.first() {
                 return Err(format!("{what} failed: {error}"));
@@ -373,7 +363,7 @@ impl<'c> Engine<'c> {
             if missing.is_empty() {
                 break;
             }
-            if Instant::now() >= deadline {
+            if self.now() >= deadline {
                 let names: Vec<&str> = missing
                     .iter()
                     .map(|(node, ..)| self.directory.nodes()[*node].as_str())
@@ -399,52 +389,36 @@ impl<'c> Engine<'c> {
         Ok(())
     }
 
-    fn idle_slot(&mut self) -> Option<usize> {
-        let idle: Vec<usize> = (0..self.slots.len())
-            .filter(|&i| self.slots[i].busy.is_none())
-            .collect();
-        (!idle.is_empty()).then(|| idle[self.rng.usize(..idle.len())])
-    }
-
     /// The pause before the next operation: uniform with mean 1/rate.
     fn stagger(&mut self) -> Duration {
         Duration::from_secs_f64(self.rng.f64() * 2.0 / self.config.rate)
     }
 
-    fn elapsed_nanos(&self) -> u64 {
-        u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    /// A message id no client request has used.
-    fn fresh_msg_id(&mut self) -> u64 {
-        let msg_id = self.next_msg_id;
-        self.next_msg_id += 1;
-        msg_id
-    }
-
     /// Records `op`'s invocation by `slot`'s process (marked final in the
     /// final phase) and sends its first request.
     fn invoke(&mut self, slot: usize, op: Invocation, is_final: bool) {
-        let msg_id = self.fresh_msg_id();
+        let msg_id = self.clients.next_msg_id(slot);
         let (process, client, node) = {
-            let s = &self.slots[slot];
+            let s = self.clients.slot(slot);
             (s.process, s.client, s.node)
         };
         let mut body = self.workload.request(process, &op);
         body["msg_id"] = json!(msg_id);
-        self.history.push(
-            self.elapsed_nanos(),
-            OpType::Invoke,
+        self.history.push_op(Op {
+            index: 0,
+            time: self.elapsed_nanos(),
+            kind: OpType::Invoke,
             process,
-            op.f,
-            op.value.clone(),
-            None,
-        );
-        self.history.ops.last_mut().expect("just pushed").is_final = is_final;
-        self.slots[slot].busy = Some(InFlight {
+            f: op.f.to_owned(),
+            value: op.value.clone(),
+            error: None,
+            is_final,
+        });
+        let deadline = self.now() + self.client_timeout();
+        self.clients.slot_mut(slot).busy = Some(InFlight {
             msg_id,
             op,
-            deadline: Instant::now() + self.client_timeout(),
+            deadline,
             is_final,
         });
         self.send_from_client(client, node, &body);
@@ -452,87 +426,66 @@ impl<'c> Engine<'c> {
 
     fn send_from_client(&mut self, client: u64, node: usize, body: &Value) {
         let line = json!({"src": format!("c{client}"), "dest": self.directory.nodes()[node], "body": body});
-        self.net.send(
-            Packet {
-                src: Endpoint::Client(client),
-                dest: Endpoint::Node(node),
-                line: line.to_string(),
-            },
-            Instant::now(),
-        );
+        let packet = Packet {
+            src: Endpoint::Client(client),
+            dest: Endpoint::Node(node),
+            line: line.to_string(),
+        };
+        let now = self.now();
+        self.net.send(packet, now);
     }
 
     /// Records how `slot`'s operation ended; an indefinite end retires the
     /// process, as Jepsen does, and the slot continues as a new one.
     fn complete(&mut self, slot: usize, kind: OpType, value: Value, error: Option<Value>) {
-        let Some(in_flight) = self.slots[slot].busy.take() else {
+        let Some(in_flight) = self.clients.slot_mut(slot).busy.take() else {
             return;
         };
-        let process = self.slots[slot].process;
-        self.history.push(
-            self.elapsed_nanos(),
+        let process = self.clients.slot(slot).process;
+        self.history.push_op(Op {
+            index: 0,
+            time: self.elapsed_nanos(),
             kind,
             process,
-            in_flight.op.f,
+            f: in_flight.op.f.to_owned(),
             value,
             error,
-        );
-        self.history.ops.last_mut().expect("just pushed").is_final = in_flight.is_final;
+            is_final: in_flight.is_final,
+        });
         if kind == OpType::Info {
-            self.slots[slot].process += self.slots.len() as u64;
-            self.new_client(slot);
+            self.clients.retire(slot);
         }
     }
 
     /// Waits for one batch of events (or until `wake`), then delivers every
     /// message that is due and times out overdue operations.
-    fn step(&mut self, wake: Option<Instant>) {
-        let now = Instant::now();
-        let deadlines = self
-            .slots
-            .iter()
-            .filter_map(|s| s.busy.as_ref().map(|b| b.deadline));
+    fn step(&mut self, wake: Option<Time>) {
+        let now = self.now();
         let next = [
             wake,
             self.net.next_due(),
-            deadlines.min(),
-            Some(now + Duration::from_millis(100)),
+            self.clients.next_deadline(),
+            Some(now + MAX_WAIT),
         ]
         .into_iter()
         .flatten()
         .min()
         .expect("one is always set");
-        match self
-            .events
-            .recv_timeout(next.saturating_duration_since(now))
-        {
-            Ok(event) => {
-                self.on_event(event);
-                while let Ok(event) = self.events.try_recv() {
-                    self.on_event(event);
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            // Every reader has ended: nothing will come, so wait out the
-            // time instead of spinning.
-            Err(RecvTimeoutError::Disconnected) => {
-                std::thread::sleep(next.saturating_duration_since(Instant::now()));
-            }
+        let mut events = std::mem::take(&mut self.events);
+        self.cluster.wait(next, &mut events);
+        for event in events.drain(..) {
+            self.on_event(event);
         }
-        let now = Instant::now();
-        while let Some(packet) = self.net.deliver(now) {
-            self.deliver(packet);
+        self.events = events;
+        let now = self.now();
+        while let Some(delivery) = self.net.deliver(now) {
+            self.deliver(delivery);
         }
-        for slot in 0..self.slots.len() {
-            let Some(in_flight) = self.slots[slot].busy.as_ref().filter(|b| b.deadline <= now)
-            else {
+        for slot in self.clients.overdue(now) {
+            let Some(in_flight) = &self.clients.slot(slot).busy else {
                 continue;
             };
-            let kind = if self.workload.idempotent(in_flight.op.f) {
-                OpType::Fail
-            } else {
-                OpType::Info
-            };
+            let kind = self.unsure(in_flight.op.f);
             let value = in_flight.op.value.clone();
             self.complete(slot, kind, value, Some(json!("net-timeout")));
         }
@@ -545,89 +498,82 @@ impl<'c> Engine<'c> {
                 "oversized-line",
                 format!(
                     "{} wrote a line longer than {} bytes on stdout; it was skipped",
-                    self.nodes[node].id,
+                    self.directory.nodes()[node],
                     crate::process::MAX_LINE_BYTES
                 ),
             ),
             Event::Closed { node } => {
                 if self.running[node] {
                     self.running[node] = false;
-                    // Give an exiting process a moment to be reaped, so that
-                    // its exit status can be named.
-                    let give_up = Instant::now() + Duration::from_millis(50);
-                    while self.nodes[node].exit_status().is_none() && Instant::now() < give_up {
-                        std::thread::sleep(Duration::from_millis(1));
-                    }
-                    let ending = self.nodes[node].ending();
+                    let ending = self.cluster.ending(node);
                     self.faults.record(
                         "node-ended",
-                        format!("{} {ending} during the run", self.nodes[node].id),
+                        format!("{} {ending} during the run", self.directory.nodes()[node]),
                     );
                 }
             }
         }
     }
 
+    /// Sends a line a node wrote into the network, addressed by its `dest`.
     fn on_line(&mut self, node: usize, line: String) {
-        let parsed: Result<Line, _> = serde_json::from_str(&line);
-        let dest = match parsed {
-            Ok(message) => {
-                if message.src != self.directory.nodes()[node] {
-                    self.faults.record(
-                        "wrong-src",
-                        format!(
-                            "{} sent a message with src {:?}: {line}",
-                            self.directory.nodes()[node],
-                            message.src
-                        ),
-                    );
-                }
-                if !message.body.get().starts_with('{') {
-                    self.faults.record(
-                        "body-not-an-object",
-                        format!(
-                            "{} sent a message whose body is not an object: {line}",
-                            self.directory.nodes()[node]
-                        ),
-                    );
-                    return;
-                }
-                self.directory.resolve(message.dest)
-            }
+        let me = &self.directory.nodes()[node];
+        let message: Line = match serde_json::from_str(&line) {
+            Ok(message) => message,
             Err(err) => {
-                self.faults.record(
+                return self.faults.record(
                     "not-a-message",
-                    format!(
-                        "{} wrote a line on stdout that is not a message ({err}): {line}",
-                        self.directory.nodes()[node]
-                    ),
+                    format!("{me} wrote a line on stdout that is not a message ({err}): {line}"),
                 );
-                return;
             }
         };
-        if dest == Endpoint::Unknown {
-            self.faults.record(
-                "unknown-dest",
-                format!(
-                    "{} sent a message to an id that does not exist: {line}",
-                    self.directory.nodes()[node]
-                ),
+        if !message.body.get().starts_with('{') {
+            return self.faults.record(
+                "body-not-an-object",
+                format!("{me} sent a message whose body is not an object: {line}"),
             );
-            return;
         }
-        self.net.send(
-            Packet {
-                src: Endpoint::Node(node),
-                dest,
-                line,
-            },
-            Instant::now(),
-        );
+        // Like Maelstrom, route by `dest` whatever `src` says: a node may
+        // forward a client's request with the client's `src`.
+        let src = match message.src.as_deref() {
+            Some(src) => self.directory.resolve(src),
+            None => Endpoint::Unknown,
+        };
+        if src == Endpoint::Unknown {
+            return self.faults.record(
+                "unknown-src",
+                format!("{me} sent a message whose src is no known id: {line}"),
+            );
+        }
+        let dest = self.directory.resolve(&message.dest);
+        if dest == Endpoint::Unknown {
+            return self.faults.record(
+                "unknown-dest",
+                format!("{me} sent a message to an id that does not exist: {line}"),
+            );
+        }
+        let line = if message.id.is_some() {
+            // The network's `id` replaces the node's own.
+            let mut value: Value = serde_json::from_str(&line).unwrap_or_default();
+            if let Some(object) = value.as_object_mut() {
+                object.remove("id");
+            }
+            value.to_string()
+        } else {
+            line
+        };
+        let now = self.now();
+        self.net.send(Packet { src, dest, line }, now);
     }
 
-    fn deliver(&mut self, packet: Packet) {
+    fn deliver(&mut self, delivery: Delivery) {
+        let Delivery { id, packet, .. } = delivery;
         match packet.dest {
-            Endpoint::Node(node) => self.nodes[node].send(packet.line),
+            Endpoint::Node(node) => {
+                if self.running[node] {
+                    self.cluster.send(node, with_id(&packet.line, id));
+                }
+            }
             Endpoint::Client(client) => self.deliver_to_client(client, &packet.line),
             Endpoint::Service(service) => {
                 let Ok(message) = serde_json::from_str::<Value>(&packet.line) else {
@@ -636,14 +582,13 @@ impl<'c> Engine<'c> {
                 let src = message["src"].as_str().unwrap_or_default().to_owned();
                 if let Some(reply) = self.services.handle(service, &src, &message["body"]) {
                     let line = json!({"src": service.id(), "dest": src, "body": reply});
-                    self.net.send(
-                        Packet {
-                            src: packet.dest,
-                            dest: packet.src,
-                            line: line.to_string(),
-                        },
-                        Instant::now(),
-                    );
+                    let packet = Packet {
+                        src: packet.dest,
+                        dest: packet.src,
+                        line: line.to_string(),
+                    };
+                    let now = self.now();
+                    self.net.send(packet, now);
                 }
             }
             Endpoint::Unknown => {}
@@ -662,10 +607,10 @@ impl<'c> Engine<'c> {
             *waiting = Some(body.clone());
             return;
         }
-        let Some(&slot) = self.by_client.get(&client) else {
+        let Some(slot) = self.clients.slot_of_client(client) else {
             return; // a late reply to a retired client
         };
-        let Some(in_flight) = &self.slots[slot].busy else {
+        let Some(in_flight) = &self.clients.slot(slot).busy else {
             return;
         };
         if in_flight.msg_id != in_reply_to {
@@ -673,34 +618,33 @@ impl<'c> Engine<'c> {
         }
         if body["type"] == "error" {
             let code = body["code"].as_u64().unwrap_or(13);
-            let kind =
-                if crate::protocol::is_definite(code) || self.workload.idempotent(in_flight.op.f) {
-                    OpType::Fail
-                } else {
-                    OpType::Info
-                };
+            let kind = if crate::protocol::is_definite(code) {
+                OpType::Fail
+            } else {
+                self.unsure(in_flight.op.f)
+            };
             let error = json!([crate::protocol::error_name(code), body["text"]]);
             let value = in_flight.op.value.clone();
             self.complete(slot, kind, value, Some(error));
             return;
         }
         let op = in_flight.op.clone();
-        let process = self.slots[slot].process;
+        let process = self.clients.slot(slot).process;
         match self.workload.complete(process, &op, body) {
             Ok(Step::Done(value)) => self.complete(slot, OpType::Ok, value, None),
             Ok(Step::Then(mut next)) => {
-                let msg_id = self.fresh_msg_id();
+                let msg_id = self.clients.next_msg_id(slot);
                 next["msg_id"] = json!(msg_id);
-                let deadline = Instant::now() + self.client_timeout();
-                if let Some(in_flight) = &mut self.slots[slot].busy {
+                let deadline = self.now() + self.client_timeout();
+                if let Some(in_flight) = &mut self.clients.slot_mut(slot).busy {
                     in_flight.msg_id = msg_id;
                     in_flight.deadline = deadline;
                 }
-                let (client, node) = (self.slots[slot].client, self.slots[slot].node);
+                let (client, node) = (self.clients.slot(slot).client, self.clients.slot(slot).node);
                 self.send_from_client(client, node, &next);
             }
             Err(problem) => {
-                let value = in_flight.op.value.clone();
+                let value = op.value.clone();
                 self.complete(
                     slot,
                     OpType::Info,
@@ -713,7 +657,7 @@ impl<'c> Engine<'c> {
 
     /// Lets every operation in flight finish or time out.
     fn drain_in_flight(&mut self) {
-        while self.slots.iter().any(|s| s.busy.is_some()) && !self.must_end() {
+        while self.clients.any_busy() && !self.must_end() {
             self.step(None);
         }
     }
@@ -727,15 +671,15 @@ impl<'c> Engine<'c> {
     /// final, one after another until it has none left; after `limit` no
     /// new one starts.
     fn final_ops(&mut self, limit: Duration) {
-        let end = Instant::now() + limit;
+        let end = self.now() + limit;
         let mut done: HashMap<u64, usize> = HashMap::new();
-        let mut finished = vec![false; self.slots.len()];
-        while Instant::now() < end && !self.must_end() {
+        let mut finished = vec![false; self.clients.len()];
+        while self.now() < end && !self.must_end() {
             for (slot, finished) in finished.iter_mut().enumerate() {
-                if *finished || self.slots[slot].busy.is_some() {
+                if *finished || self.clients.slot(slot).busy.is_some() {
                     continue;
                 }
-                let process = self.slots[slot].process;
+                let process = self.clients.slot(slot).process;
                 let count = done.entry(process).or_insert(0);
                 match self.workload.final_op(process, *count) {
                     Some(op) => {
@@ -753,24 +697,15 @@ impl<'c> Engine<'c> {
         self.drain_in_flight();
     }
 
-    fn show_progress(&mut self, end: Instant) {
-        if !self.progress || self.last_progress.elapsed() < Duration::from_millis(250) {
+    fn show_progress(&mut self, end: Time) {
+        let now = self.now();
+        if !self.progress || now.saturating_sub(self.last_progress) < Duration::from_millis(250) {
             return;
         }
-        self.last_progress = Instant::now();
-        let invoked = self
-            .history
-            .ops
-            .iter()
-            .filter(|o| o.kind == OpType::Invoke)
-            .count();
-        let ok = self
-            .history
-            .ops
-            .iter()
-            .filter(|o| o.kind == OpType::Ok)
-            .count();
-        let left = end.saturating_duration_since(Instant::now()).as_secs_f64();
+        self.last_progress = now;
+        let count = |kind| self.history.ops.iter().filter(|o| o.kind == kind).count();
+        let (invoked, ok) = (count(OpType::Invoke), count(OpType::Ok));
+        let left = end.saturating_sub(now).as_secs_f64();
         crate::console::stderr(&format!(
             "\r{:>6.1}s left  ops {invoked:>7}  ok {ok:>7}  msgs {:>9}  {}   ",
             left,
@@ -784,13 +719,13 @@ impl<'c> Engine<'c> {
     }
 
     fn stop(&mut self) {
-        let started = Instant::now();
-        crate::process::stop_all(&mut self.nodes);
+        let started = std::time::Instant::now();
+        self.cluster.stop();
         self.teardown = started.elapsed();
     }
 
     fn results(&self, seed: u64) -> Value {
-        let wall = self.start.elapsed();
+        let wall = self.now().saturating_sub(self.origin);
         let cpu = match (self.cpu_start, crate::results::cpu_time()) {
             (Some(before), Some(after)) => Some(after.saturating_sub(before)),
             _ => None,
@@ -808,5 +743,29 @@ impl<'c> Engine<'c> {
             cpu,
             teardown: self.teardown,
         })
+    }
+}
+
+/// `line` (a JSON object) with Maelstrom's top-level message `id` first.
+fn with_id(line: &str, id: u64) -> String {
+    match line.strip_prefix('{') {
+        Some(rest) if rest.trim_start().starts_with('}') => format!("{{\"id\":{id}}}"),
+        Some(rest) => format!("{{\"id\":{id},{rest}"),
+        None => line.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_network_id_goes_first_in_a_delivered_line() {
+        let line = r#"{"src":"c1","dest":"n0","body":{"type":"echo"}}"#;
+        let out = with_id(line, 42);
+        let value: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(value["id"], 42);
+        assert_eq!(value["body"]["type"], "echo");
+        assert_eq!(with_id("{}", 1), r#"{"id":1}"#);
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::protocol::error_body as error;
 
 /// One of the bench's services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Service {
     /// Linearizable key-value store: every operation acts on the one state.
     LinKv,

@@ -227,7 +227,7 @@ fn a_node_that_prints_garbage_makes_the_run_invalid() {
     assert!(!valid);
     let errors = results["nodes"]["errors"].to_string();
     assert!(
-        errors.contains("n1 wrote a line on stdout that is not a message"),
+        errors.contains("n0 wrote a line on stdout that is not a message"),
         "{errors}"
     );
     assert!(errors.contains("hello, world"), "{errors}");
@@ -241,7 +241,7 @@ fn a_node_that_exits_makes_the_run_invalid() {
     assert!(!valid);
     let errors = results["nodes"]["errors"].to_string();
     assert!(
-        errors.contains("n1 exited") || errors.contains("n1 closed its stdout"),
+        errors.contains("n0 exited") || errors.contains("n0 closed its stdout"),
         "{errors}"
     );
 }
@@ -366,7 +366,7 @@ fn transactions_led_by_one_node_pass_under_partitions() {
             txn(workload, "leader", &[ConsistencyModel::StrictSerializable]),
             1.0,
         );
-        config.node_count = 3;
+        config.node_count = Some(3);
         config.concurrency = testbench::config::Concurrency::PerNode(2);
         config.availability = None; // cut-off clients time out
         let (valid, results) = run(&config);
@@ -388,7 +388,7 @@ fn replicated_last_writer_wins_is_read_committed_but_not_serializable() {
         ),
         1.0,
     );
-    config.node_count = 3;
+    config.node_count = Some(3);
     config.concurrency = testbench::config::Concurrency::PerNode(2);
     config.latency = 50.0; // a wide window for concurrent read-then-writes
     let (valid, results) = run(&config);

@@ -26,7 +26,7 @@ pub fn config(
 ) -> Config {
     let mut config = Config::new(workload, node(script));
     config.args = args.iter().map(|a| a.to_string()).collect();
-    config.node_count = nodes;
+    config.node_count = Some(nodes);
     config.time_limit = seconds;
     config.rate = rate;
     config.seed = Some(7);
