@@ -364,15 +364,18 @@ fn interval(text: &str) -> Result<f64, String> {
 }
 
 fn rate(text: &str) -> Result<f64, String> {
+    // 0 means no client operations at all, as in Maelstrom.
+    if text.parse::<f64>() == Ok(0.0) {
+        return Ok(0.0);
+    }
     number_in(
         text,
         RATES.0,
         false,
         RATES.1,
-        "operations per second, from 0.001 to 1000000",
+        "operations per second: 0, or from 0.001 to 1000000",
     )
 }
-
 fn latency(text: &str) -> Result<f64, String> {
     number_in(
         text,
@@ -456,7 +459,6 @@ mod tests {
     #[test]
     fn bad_flags_are_usage_errors() {
         for args in [
-            "test -w echo --bin b --rate 0",
             "test -w echo --bin b --concurrency 0n",
             "test -w echo --bin b --availability most",
             "test -w echo --bin b --latency-dist gaussian",

@@ -243,23 +243,31 @@ impl<'c, C: Cluster> Engine<'c, C> {
         self.net.set_journal_origin(self.origin);
         self.cpu_start = crate::results::cpu_time();
         let end = self.origin + self.config.time_limit();
-        let mut next_op = self.origin;
+        // With `--rate 0` no client operation runs, as in Maelstrom (the
+        // nemesis still does).
+        let mut next_op = (self.config.rate > 0.0).then_some(self.origin);
         while self.now() < end && self.faults.is_empty() && !self.must_end() {
             let now = self.now();
             self.nemesis.tick(now - self.origin, &mut self.net);
             let mut all_busy = false;
-            while next_op <= now {
+            while let Some(due) = next_op.filter(|due| *due <= now) {
                 let Some(slot) = self.clients.idle_slot(&mut self.rng) else {
                     all_busy = true; // the next operation waits for a free process
                     break;
                 };
+                let _ = due;
                 let process = self.clients.slot(slot).process;
                 let op = self.workload.next_op(process, &mut self.rng);
                 self.invoke(slot, op, false);
-                next_op += self.stagger();
+                // Like Jepsen's stagger, the next pause counts from when
+                // this operation went out, not from when it was due.
+                next_op = Some(self.now() + self.stagger());
             }
             self.show_progress(end);
-            let wake = if all_busy { end } else { next_op.min(end) };
+            let wake = match next_op {
+                Some(due) if !all_busy => due.min(end),
+                _ => end,
+            };
             self.step(Some(wake.min(self.origin + self.nemesis.next_event())));
         }
         self.drain_in_flight();
@@ -269,7 +277,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
             while self.now() < quiet_end && !self.must_end() {
                 self.step(Some(quiet_end));
             }
-            self.final_ops(phase.limit);
+            self.final_ops(&phase);
         }
         self.end_in_flight();
         if self.progress {
@@ -395,15 +403,14 @@ impl<'c, C: Cluster> Engine<'c, C> {
     }
 
     /// Records `op`'s invocation by `slot`'s process (marked final in the
-    /// final phase) and sends its first request.
+    /// final phase) and sends its first request; an operation without one
+    /// ends at once as `info`.
     fn invoke(&mut self, slot: usize, op: Invocation, is_final: bool) {
-        let msg_id = self.clients.next_msg_id(slot);
         let (process, client, node) = {
             let s = self.clients.slot(slot);
             (s.process, s.client, s.node)
         };
-        let mut body = self.workload.request(process, &op);
-        body["msg_id"] = json!(msg_id);
+        let request = self.workload.request(process, &op);
         self.history.push_op(Op {
             index: 0,
             time: self.elapsed_nanos(),
@@ -415,6 +422,18 @@ impl<'c, C: Cluster> Engine<'c, C> {
             is_final,
         });
         let deadline = self.now() + self.client_timeout();
+        let Some(mut body) = request else {
+            let value = op.value.clone();
+            self.clients.slot_mut(slot).busy = Some(InFlight {
+                msg_id: 0,
+                op,
+                deadline,
+                is_final,
+            });
+            return self.complete(slot, OpType::Info, value, None);
+        };
+        let msg_id = self.clients.next_msg_id(slot);
+        body["msg_id"] = json!(msg_id);
         self.clients.slot_mut(slot).busy = Some(InFlight {
             msg_id,
             op,
@@ -668,31 +687,40 @@ impl<'c, C: Cluster> Engine<'c, C> {
     }
 
     /// Every client process runs the workload's final operations, marked
-    /// final, one after another until it has none left; after `limit` no
-    /// new one starts.
-    fn final_ops(&mut self, limit: Duration) {
-        let end = self.now() + limit;
-        let mut done: HashMap<u64, usize> = HashMap::new();
+    /// final, one after another (spaced by the phase's stagger) until it
+    /// has none left; after the phase's limit no new one starts.
+    fn final_ops(&mut self, phase: &crate::workload::FinalPhase) {
+        let end = self.now() + phase.limit;
+        // Operations done by each slot in this phase, and when it may
+        // start the next.
+        let mut done = vec![0usize; self.clients.len()];
+        let mut not_before = vec![self.now(); self.clients.len()];
         let mut finished = vec![false; self.clients.len()];
         while self.now() < end && !self.must_end() {
-            for (slot, finished) in finished.iter_mut().enumerate() {
-                if *finished || self.clients.slot(slot).busy.is_some() {
+            let now = self.now();
+            for slot in 0..self.clients.len() {
+                if finished[slot]
+                    || self.clients.slot(slot).busy.is_some()
+                    || not_before[slot] > now
+                {
                     continue;
                 }
                 let process = self.clients.slot(slot).process;
-                let count = done.entry(process).or_insert(0);
-                match self.workload.final_op(process, *count) {
+                match self.workload.final_op(process, done[slot]) {
                     Some(op) => {
-                        *count += 1;
+                        done[slot] += 1;
                         self.invoke(slot, op, true);
+                        let pause = phase.stagger.as_secs_f64() * 2.0 * self.rng.f64();
+                        not_before[slot] = self.now() + Duration::from_secs_f64(pause);
                     }
-                    None => *finished = true,
+                    None => finished[slot] = true,
                 }
             }
             if finished.iter().all(|&f| f) {
                 break;
             }
-            self.step(Some(end));
+            let next = not_before.iter().copied().filter(|t| *t > now).min();
+            self.step(Some(next.unwrap_or(end).min(end)));
         }
         self.drain_in_flight();
     }

@@ -40,11 +40,13 @@ impl Workload for Broadcast {
         }
     }
 
-    fn request(&mut self, _process: u64, op: &Invocation) -> Value {
-        match op.f {
-            "broadcast" => json!({"type": "broadcast", "message": op.value}),
-            _ => json!({"type": "read"}),
-        }
+    fn request(&mut self, _process: u64, op: &Invocation) -> Option<Value> {
+        Some({
+            match op.f {
+                "broadcast" => json!({"type": "broadcast", "message": op.value}),
+                _ => json!({"type": "read"}),
+            }
+        })
     }
 
     fn complete(&mut self, _process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {

@@ -39,11 +39,13 @@ impl Workload for Counter {
         }
     }
 
-    fn request(&mut self, _process: u64, op: &Invocation) -> Value {
-        match op.f {
-            "add" => json!({"type": "add", "delta": op.value}),
-            _ => json!({"type": "read"}),
-        }
+    fn request(&mut self, _process: u64, op: &Invocation) -> Option<Value> {
+        Some({
+            match op.f {
+                "add" => json!({"type": "add", "delta": op.value}),
+                _ => json!({"type": "read"}),
+            }
+        })
     }
 
     fn complete(&mut self, _process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {

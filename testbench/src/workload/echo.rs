@@ -19,8 +19,8 @@ impl Workload for Echo {
         Invocation::new("echo", json!(format!("Please echo {}", self.sent)))
     }
 
-    fn request(&mut self, _process: u64, op: &Invocation) -> Value {
-        json!({"type": "echo", "echo": op.value})
+    fn request(&mut self, _process: u64, op: &Invocation) -> Option<Value> {
+        Some(json!({"type": "echo", "echo": op.value}))
     }
 
     fn complete(&mut self, _process: u64, _op: &Invocation, reply: &Value) -> Result<Step, String> {

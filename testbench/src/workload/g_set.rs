@@ -23,11 +23,13 @@ impl Workload for GSet {
         }
     }
 
-    fn request(&mut self, _process: u64, op: &Invocation) -> Value {
-        match op.f {
-            "add" => json!({"type": "add", "element": op.value}),
-            _ => json!({"type": "read"}),
-        }
+    fn request(&mut self, _process: u64, op: &Invocation) -> Option<Value> {
+        Some({
+            match op.f {
+                "add" => json!({"type": "add", "element": op.value}),
+                _ => json!({"type": "read"}),
+            }
+        })
     }
 
     fn complete(&mut self, _process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {

@@ -182,16 +182,18 @@ impl Workload for Kafka {
         }
     }
 
-    fn request(&mut self, process: u64, op: &Invocation) -> Value {
-        match op.f {
-            "send" => json!({"type": "send", "key": op.value[0][1], "msg": op.value[0][2]}),
-            "poll" => {
-                let client = self.clients.entry(process).or_default();
-                client.polled = None;
-                json!({"type": "poll", "offsets": client.offsets})
+    fn request(&mut self, process: u64, op: &Invocation) -> Option<Value> {
+        Some({
+            match op.f {
+                "send" => json!({"type": "send", "key": op.value[0][1], "msg": op.value[0][2]}),
+                "poll" => {
+                    let client = self.clients.entry(process).or_default();
+                    client.polled = None;
+                    json!({"type": "poll", "offsets": client.offsets})
+                }
+                _ => json!({"type": "list_committed_offsets", "keys": op.value}),
             }
-            _ => json!({"type": "list_committed_offsets", "keys": op.value}),
-        }
+        })
     }
 
     fn complete(&mut self, process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {
@@ -219,6 +221,7 @@ impl Workload for Kafka {
         Some(FinalPhase {
             quiet: Duration::from_secs(10),
             limit: Duration::from_secs(10),
+            stagger: Duration::ZERO,
         })
     }
 
@@ -262,7 +265,7 @@ mod tests {
         let assign = Invocation::new("assign", json!(["0", "1"]));
         assert_eq!(
             kafka.request(0, &assign),
-            json!({"type": "list_committed_offsets", "keys": ["0", "1"]})
+            Some(json!({"type": "list_committed_offsets", "keys": ["0", "1"]}))
         );
         let reply = json!({"type": "list_committed_offsets_ok", "offsets": {"1": 4}});
         assert_eq!(
@@ -272,7 +275,7 @@ mod tests {
         let poll = Invocation::new("poll", json!([["poll"]]));
         assert_eq!(
             kafka.request(0, &poll),
-            json!({"type": "poll", "offsets": {"0": 0, "1": 4}})
+            Some(json!({"type": "poll", "offsets": {"0": 0, "1": 4}}))
         );
     }
 
@@ -297,14 +300,14 @@ mod tests {
         // The commit is lost: the next poll starts where the last one did.
         assert_eq!(
             kafka.request(0, &poll),
-            json!({"type": "poll", "offsets": {"0": 0}})
+            Some(json!({"type": "poll", "offsets": {"0": 0}}))
         );
         ok(&mut kafka, &poll, json!({"type": "poll_ok", "msgs": msgs}));
         let step = ok(&mut kafka, &poll, json!({"type": "commit_offsets_ok"}));
         assert_eq!(step, Step::Done(json!([["poll", msgs]])));
         assert_eq!(
             kafka.request(0, &poll),
-            json!({"type": "poll", "offsets": {"0": 3}})
+            Some(json!({"type": "poll", "offsets": {"0": 3}}))
         );
         let empty = ok(&mut kafka, &poll, json!({"type": "poll_ok", "msgs": {}}));
         assert_eq!(empty, Step::Done(json!([["poll", {}]])));
@@ -342,7 +345,7 @@ mod tests {
         let poll = kafka.final_op(9, 1).unwrap();
         assert_eq!(
             kafka.request(9, &poll),
-            json!({"type": "poll", "offsets": {"0": 0, "1": 0}}),
+            Some(json!({"type": "poll", "offsets": {"0": 0, "1": 0}})),
             "the final assign ignores committed offsets"
         );
         let msgs = json!({"1": [[5, 7]]});

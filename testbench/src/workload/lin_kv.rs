@@ -42,13 +42,17 @@ impl Workload for LinKv {
         }
     }
 
-    fn request(&mut self, _process: u64, op: &Invocation) -> Value {
-        let key = &op.value[0];
-        match op.f {
-            "read" => json!({"type": "read", "key": key}),
-            "write" => json!({"type": "write", "key": key, "value": op.value[1]}),
-            _ => json!({"type": "cas", "key": key, "from": op.value[1][0], "to": op.value[1][1]}),
-        }
+    fn request(&mut self, _process: u64, op: &Invocation) -> Option<Value> {
+        Some({
+            let key = &op.value[0];
+            match op.f {
+                "read" => json!({"type": "read", "key": key}),
+                "write" => json!({"type": "write", "key": key, "value": op.value[1]}),
+                _ => {
+                    json!({"type": "cas", "key": key, "from": op.value[1][0], "to": op.value[1][1]})
+                }
+            }
+        })
     }
 
     fn complete(&mut self, _process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {

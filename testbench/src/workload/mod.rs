@@ -36,8 +36,13 @@ impl Invocation {
 /// ([`Workload::final_op`]) one after another, for at most `limit`.
 #[derive(Debug, Clone)]
 pub struct FinalPhase {
+    /// How long the cluster rests, healed, before the final operations.
     pub quiet: Duration,
+    /// After this long, no new final operation starts.
     pub limit: Duration,
+    /// A process's final operations are spaced by a uniform random pause
+    /// of mean `stagger` (none when zero).
+    pub stagger: Duration,
 }
 
 impl FinalPhase {
@@ -46,6 +51,7 @@ impl FinalPhase {
         FinalPhase {
             quiet: Duration::from_secs(10),
             limit: Duration::from_secs(60),
+            stagger: Duration::ZERO,
         }
     }
 }
@@ -77,8 +83,10 @@ pub trait Workload {
     /// The next operation of `process` in the main phase.
     fn next_op(&mut self, process: u64, rng: &mut fastrand::Rng) -> Invocation;
 
-    /// The first request body for `op` (without `msg_id`).
-    fn request(&mut self, process: u64, op: &Invocation) -> Value;
+    /// The first request body for `op` (without `msg_id`), or `None` for
+    /// an operation that sends nothing and ends at once as `info` (kafka's
+    /// client `crash`, after which the process starts afresh).
+    fn request(&mut self, process: u64, op: &Invocation) -> Option<Value>;
 
     /// What an `ok` reply to the operation's latest request leads to; `Err`
     /// when the reply does not have the shape the workload expects.

@@ -87,8 +87,8 @@ impl Workload for Txn {
         Invocation::new("txn", Value::Array(txn))
     }
 
-    fn request(&mut self, _process: u64, op: &Invocation) -> Value {
-        json!({"type": "txn", "txn": op.value})
+    fn request(&mut self, _process: u64, op: &Invocation) -> Option<Value> {
+        Some(json!({"type": "txn", "txn": op.value}))
     }
 
     fn complete(&mut self, _process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {

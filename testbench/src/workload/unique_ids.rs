@@ -15,8 +15,8 @@ impl Workload for UniqueIds {
         Invocation::new("generate", Value::Null)
     }
 
-    fn request(&mut self, _process: u64, _op: &Invocation) -> Value {
-        json!({"type": "generate"})
+    fn request(&mut self, _process: u64, _op: &Invocation) -> Option<Value> {
+        Some(json!({"type": "generate"}))
     }
 
     fn complete(&mut self, _process: u64, _op: &Invocation, reply: &Value) -> Result<Step, String> {
