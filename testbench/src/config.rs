@@ -83,7 +83,8 @@ pub struct Config {
     #[arg(long, value_enum, default_value_t = LatencyDist::Constant)]
     pub latency_dist: LatencyDist,
 
-    /// Faults to inject (only `partition`).
+    /// Faults to inject, comma-separated: `partition` (as Maelstrom), and
+    /// `kill` and `pause` (as Jepsen's combined nemesis).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub nemesis: Vec<NemesisKind>,
 
@@ -304,7 +305,12 @@ pub enum LatencyDist {
 /// `--nemesis`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum NemesisKind {
+    /// Network partitions (Maelstrom's only fault).
     Partition,
+    /// Nodes killed and restarted (fresh state, `init` again).
+    Kill,
+    /// Nodes stopped (`SIGSTOP`) and continued.
+    Pause,
 }
 
 /// `--topology`.

@@ -168,6 +168,9 @@ pub struct Network {
     /// `(receiver, sender)` pairs of nodes: the receiver drops what the
     /// sender sends it (Jepsen's "grudge"; it need not be symmetric).
     grudge: HashSet<(usize, usize)>,
+    /// Nodes that are down (killed): whatever is taken off their queue is
+    /// lost.
+    down: HashSet<Endpoint>,
     pub stats: NetStats,
     journal: Option<Journal>,
 }
@@ -250,6 +253,7 @@ impl Network {
             releases: BinaryHeap::new(),
             next_id: 0,
             grudge: HashSet::new(),
+            down: HashSet::new(),
             stats: NetStats::default(),
             journal: None,
         }
@@ -348,10 +352,11 @@ impl Network {
             return;
         };
         while let Some(Reverse(pending)) = receiver.queue.pop() {
-            let dropped = match (pending.packet.src, dest) {
+            let cut = match (pending.packet.src, dest) {
                 (Endpoint::Node(from), Endpoint::Node(to)) => self.grudge.contains(&(to, from)),
                 _ => false,
             };
+            let dropped = cut || self.down.contains(&dest);
             if dropped {
                 if let Some(journal) = &mut self.journal {
                     journal.record(&pending, "dropped", Some(now));
@@ -408,10 +413,14 @@ impl Network {
         packet
     }
 
-    /// Forgets everything queued for `dest` (a node that was killed: what
-    /// was sent to the old process is lost with it), journaled as dropped
-    /// at `now`.
-    pub fn discard_queued(&mut self, dest: Endpoint, now: Time) {
+    /// Marks `dest` down (a killed node: what is queued for it and what
+    /// comes while it is down is lost, journaled as dropped) or up again.
+    pub fn set_down(&mut self, dest: Endpoint, down: bool, now: Time) {
+        if !down {
+            self.down.remove(&dest);
+            return;
+        }
+        self.down.insert(dest);
         let Some(receiver) = self.receivers.get_mut(&dest) else {
             return;
         };
@@ -593,14 +602,20 @@ mod tests {
     }
 
     #[test]
-    fn messages_get_increasing_ids_and_queued_ones_can_be_discarded() {
+    fn messages_to_a_node_that_is_down_are_lost_until_it_is_up() {
         let mut net = Network::new(100.0, LatencyDist::Constant, 1);
         let a = net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
         let b = net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
-        assert!(b > a);
-        net.discard_queued(Endpoint::Node(1), ms(10));
+        assert!(b > a, "ids increase");
+        net.set_down(Endpoint::Node(1), true, ms(10));
         assert_eq!(net.next_due(), None);
+        net.send(packet(Endpoint::Client(3), Endpoint::Node(1)), ms(20));
         assert!(net.deliver(ms(1000)).is_none());
+        net.set_down(Endpoint::Node(1), false, ms(1000));
+        net.send(packet(Endpoint::Client(3), Endpoint::Node(1)), ms(1000));
+        assert!(net.deliver(ms(1000)).is_some());
+        assert_eq!(net.stats.all.send, 4);
+        assert_eq!(net.stats.all.recv, 1);
     }
 
     #[test]

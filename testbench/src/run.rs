@@ -18,7 +18,7 @@ use crate::clients::{Clients, InFlight};
 use crate::config::Config;
 use crate::faults::Faults;
 use crate::history::{History, Op, OpType};
-use crate::nemesis::Nemesis;
+use crate::nemesis::{Action, Nemesis};
 use crate::net::{Delivery, Directory, Endpoint, Network, Packet};
 use crate::reach::{Cluster, Event, Processes, Time};
 use crate::services::Services;
@@ -168,8 +168,8 @@ struct Engine<'c, C> {
     cluster: C,
     /// The start of the main phase, time 0 of the history and journal.
     origin: Time,
-    /// Whether each node is still reading and writing.
-    running: Vec<bool>,
+    /// What each node is doing.
+    nodes: Vec<NodeState>,
     directory: Directory,
     net: Network,
     services: Services,
@@ -204,7 +204,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
             config,
             cluster,
             origin: now,
-            running: vec![true; ids.len()],
+            nodes: vec![NodeState::Up; ids.len()],
             directory: Directory::new(ids.clone()),
             net,
             services: Services::new(seed ^ 0x5e41_1ce5),
@@ -248,7 +248,9 @@ impl<'c, C: Cluster> Engine<'c, C> {
         let mut next_op = (self.config.rate > 0.0).then_some(self.origin);
         while self.now() < end && self.faults.is_empty() && !self.must_end() {
             let now = self.now();
-            self.nemesis.tick(now - self.origin, &mut self.net);
+            for event in self.nemesis.due(now - self.origin) {
+                self.apply_nemesis(event);
+            }
             let mut all_busy = false;
             while let Some(due) = next_op.filter(|due| *due <= now) {
                 let Some(slot) = self.clients.idle_slot(&mut self.rng) else {
@@ -272,7 +274,10 @@ impl<'c, C: Cluster> Engine<'c, C> {
         }
         self.drain_in_flight();
         if let Some(phase) = self.workload.final_phase() {
-            self.nemesis.heal(&mut self.net);
+            let elapsed = self.now() - self.origin;
+            for event in self.nemesis.finish(elapsed) {
+                self.apply_nemesis(event);
+            }
             let quiet_end = self.now() + phase.quiet;
             while self.now() < quiet_end && !self.must_end() {
                 self.step(Some(quiet_end));
@@ -292,7 +297,144 @@ impl<'c, C: Cluster> Engine<'c, C> {
         if self.interrupted.is_none() {
             self.interrupted = crate::interrupt::received();
         }
-        self.interrupted.is_some() || !self.running.contains(&true)
+        self.interrupted.is_some() || self.nodes.iter().all(|n| *n == NodeState::Gone)
+    }
+
+    /// Carries out a nemesis event and records it in the history: an `info`
+    /// invocation and an `info` completion whose value says what happened.
+    fn apply_nemesis(&mut self, event: crate::nemesis::Event) {
+        let time = self.elapsed_nanos();
+        self.history
+            .push_nemesis(time, event.f, event.value.clone());
+        let now = self.now();
+        let outcome = match event.action {
+            Action::Partition(grudges) => {
+                let map = self.nemesis.grudge_map(&grudges);
+                self.net.partition(grudges);
+                json!(["isolated", map])
+            }
+            Action::Heal => {
+                self.net.heal();
+                json!("network-healed")
+            }
+            Action::Kill(targets) => self.each_node(&targets, |engine, node| {
+                if matches!(
+                    engine.nodes[node],
+                    NodeState::Up | NodeState::Starting { .. }
+                ) {
+                    engine.cluster.kill(node);
+                    engine.net.set_down(Endpoint::Node(node), true, now);
+                    engine.nodes[node] = NodeState::Killed;
+                    "killed"
+                } else {
+                    "not-running"
+                }
+            }),
+            Action::Start(targets) => self.each_node(&targets, |engine, node| {
+                if engine.nodes[node] != NodeState::Killed {
+                    return "already-running";
+                }
+                match engine.cluster.restart(node) {
+                    Ok(()) => {
+                        engine.net.set_down(Endpoint::Node(node), false, now);
+                        engine.reinit(node);
+                        "started"
+                    }
+                    Err(err) => {
+                        engine.faults.record("restart-failed", err);
+                        engine.nodes[node] = NodeState::Gone;
+                        "failed"
+                    }
+                }
+            }),
+            Action::Pause(targets) => self.each_node(&targets, |engine, node| {
+                if engine.nodes[node] == NodeState::Up {
+                    engine.cluster.pause(node);
+                    engine.nodes[node] = NodeState::Paused;
+                    "paused"
+                } else {
+                    "not-running"
+                }
+            }),
+            Action::Resume(targets) => self.each_node(&targets, |engine, node| {
+                if engine.nodes[node] == NodeState::Paused {
+                    engine.cluster.resume(node);
+                    engine.nodes[node] = NodeState::Up;
+                    "resumed"
+                } else {
+                    "not-paused"
+                }
+            }),
+        };
+        let time = self.elapsed_nanos();
+        self.history.push_nemesis(time, event.f, outcome);
+    }
+
+    /// `{node id: result}` of `act` on each target.
+    fn each_node(
+        &mut self,
+        targets: &[usize],
+        mut act: impl FnMut(&mut Self, usize) -> &'static str,
+    ) -> Value {
+        let mut results = serde_json::Map::new();
+        for &node in targets {
+            let result = act(self, node);
+            results.insert(self.directory.nodes()[node].clone(), json!(result));
+        }
+        Value::Object(results)
+    }
+
+    /// Sends `init` again to a restarted node, from a fresh client; the
+    /// node is `Starting` until it answers.
+    fn reinit(&mut self, node: usize) {
+        let client = self.clients.fresh_client();
+        let ids = self.directory.nodes().to_vec();
+        let body = json!({"type": "init", "node_id": ids[node], "node_ids": ids, "msg_id": 1});
+        self.side_requests.insert((client, 1), None);
+        self.send_from_client(client, node, &body);
+        self.nodes[node] = NodeState::Starting {
+            client,
+            deadline: self.now() + INIT_TIMEOUT,
+        };
+    }
+
+    /// Marks restarted nodes up once they answered `init`, and gives up on
+    /// those that did not within [`INIT_TIMEOUT`].
+    fn check_restarts(&mut self, now: Time) {
+        for node in 0..self.nodes.len() {
+            let NodeState::Starting { client, deadline } = self.nodes[node] else {
+                continue;
+            };
+            match self.side_requests.get(&(client, 1)) {
+                Some(Some(reply)) => {
+                    if reply["type"] == "init_ok" {
+                        self.nodes[node] = NodeState::Up;
+                    } else {
+                        self.faults.record(
+                            "restart-failed",
+                            format!(
+                                "{} answered init after its restart with {reply}",
+                                self.directory.nodes()[node]
+                            ),
+                        );
+                        self.nodes[node] = NodeState::Up;
+                    }
+                    self.side_requests.remove(&(client, 1));
+                }
+                _ if now >= deadline => {
+                    self.faults.record(
+                        "restart-failed",
+                        format!(
+                            "{} did not answer init within {INIT_TIMEOUT:?} of its restart",
+                            self.directory.nodes()[node]
+                        ),
+                    );
+                    self.side_requests.remove(&(client, 1));
+                    self.nodes[node] = NodeState::Up;
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Ends every operation still in flight when the run stops early: it
@@ -500,6 +642,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
         while let Some(delivery) = self.net.deliver(now) {
             self.deliver(delivery);
         }
+        self.check_restarts(now);
         for slot in self.clients.overdue(now) {
             let Some(in_flight) = &self.clients.slot(slot).busy else {
                 continue;
@@ -522,8 +665,9 @@ impl<'c, C: Cluster> Engine<'c, C> {
                 ),
             ),
             Event::Closed { node } => {
-                if self.running[node] {
-                    self.running[node] = false;
+                // A killed node's end is the nemesis's doing.
+                if self.nodes[node] != NodeState::Killed && self.nodes[node] != NodeState::Gone {
+                    self.nodes[node] = NodeState::Gone;
                     let ending = self.cluster.ending(node);
                     self.faults.record(
                         "node-ended",
@@ -589,7 +733,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
         let Delivery { id, packet, .. } = delivery;
         match packet.dest {
             Endpoint::Node(node) => {
-                if self.running[node] {
+                if self.nodes[node] != NodeState::Gone {
                     self.cluster.send(node, with_id(&packet.line, id));
                 }
             }
@@ -772,6 +916,22 @@ impl<'c, C: Cluster> Engine<'c, C> {
             teardown: self.teardown,
         })
     }
+}
+
+/// What a node is doing, as far as the engine knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeState {
+    /// Running and reachable.
+    Up,
+    /// Stopped by the nemesis; its input waits.
+    Paused,
+    /// Killed by the nemesis; what is sent to it is lost.
+    Killed,
+    /// Restarted by the nemesis, waiting for its `init_ok` (sent by
+    /// `client`, given up on at `deadline`).
+    Starting { client: u64, deadline: Time },
+    /// Exited or closed its output by itself.
+    Gone,
 }
 
 /// `line` (a JSON object) with Maelstrom's top-level message `id` first.
