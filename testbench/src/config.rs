@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Runs a workload against a cluster of node binaries and checks it.
-    Test(Config),
+    Test(Box<Config>),
     /// Runs every challenge binary found with the official Gossip Glomers
     /// parameters and prints one table.
     Official(Official),
@@ -43,15 +43,16 @@ pub struct Official {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// The workload to run.
-    #[arg(short = 'w', long, value_enum)]
+    #[arg(short = 'w', long, value_enum, default_value = "lin-kv")]
     pub workload: Workload,
 
     /// The node binary.
     #[arg(long)]
     pub bin: PathBuf,
 
-    /// Arguments for the node binary (after `--`).
-    #[arg(last = true)]
+    /// Arguments for the node binary: words that are not flags, anywhere,
+    /// and everything after `--` (which may start with `-`).
+    #[arg(num_args = 0.., allow_hyphen_values = false)]
     pub args: Vec<String>,
 
     /// How many nodes to run, named `n0` to `n<N-1>` as in Maelstrom
@@ -60,8 +61,16 @@ pub struct Config {
     pub node_count: Option<u64>,
 
     /// The nodes' ids, comma-separated (`--nodes a,b,c`).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', conflicts_with = "node_count")]
     pub nodes: Option<Vec<String>>,
+
+    /// One more node id; may be repeated (`--node a --node b`).
+    #[arg(long = "node", conflicts_with = "node_count")]
+    pub node: Vec<String>,
+
+    /// A file of node ids, one a line.
+    #[arg(long, conflicts_with = "node_count")]
+    pub nodes_file: Option<PathBuf>,
 
     /// Seconds of operations before the final phase.
     #[arg(long, default_value_t = 60.0, allow_negative_numbers = true, value_parser = seconds)]
@@ -113,14 +122,31 @@ pub struct Config {
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     pub max_writes_per_key: u64,
 
-    /// The consistency models transactions must meet.
+    /// The consistency models transactions must meet, comma-separated.
+    /// Every name Maelstrom (Elle) knows is accepted; the bench judges
+    /// read-uncommitted, read-committed, serializable and
+    /// strict-serializable (and their Elle aliases such as PL-2 or
+    /// conflict-serializable), and says so for the others.
     #[arg(
         long,
-        value_enum,
         value_delimiter = ',',
+        value_parser = parse_model,
         default_value = "strict-serializable"
     )]
     pub consistency_models: Vec<ConsistencyModel>,
+
+    /// Runs the whole test this many times, stopping at the first run that
+    /// is not valid.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub test_count: u64,
+
+    /// Log every message sent into the network on stderr.
+    #[arg(long)]
+    pub log_net_send: bool,
+
+    /// Log every message delivered by the network on stderr.
+    #[arg(long)]
+    pub log_net_recv: bool,
 
     /// Seed of every random choice the bench makes.
     #[arg(long)]
@@ -148,7 +174,7 @@ impl Config {
         ];
         args.push(bin.to_string_lossy().into_owned());
         match Cli::try_parse_from(args).expect("defaults parse").command {
-            Command::Test(config) => config,
+            Command::Test(config) => *config,
             Command::Official(_) => unreachable!("parsed a test"),
         }
     }
@@ -181,6 +207,10 @@ impl Config {
         for (flag, check) in checks {
             check.map_err(|err| format!("{flag}: {err}"))?;
         }
+        if let Some(file) = &self.nodes_file {
+            std::fs::read_to_string(file)
+                .map_err(|err| format!("--nodes-file {}: {err}", file.display()))?;
+        }
         let ids = self.node_ids();
         if !(1..=MAX_NODES as usize).contains(&ids.len()) {
             return Err(format!(
@@ -211,22 +241,38 @@ impl Config {
         Ok(())
     }
 
-    /// The node ids: `--nodes` as given, or `n0` to `n<N-1>` for
-    /// `--node-count N`, or Maelstrom's default `n1` to `n5`.
+    /// The node ids: `n0` to `n<N-1>` for `--node-count N`; else those of
+    /// `--nodes-file`, `--nodes` and `--node`, in that order (as Jepsen
+    /// joins them); else Maelstrom's default `n1` to `n5`.
     pub fn node_ids(&self) -> Vec<String> {
-        match (&self.nodes, self.node_count) {
-            (Some(nodes), _) => nodes.clone(),
-            (None, Some(count)) => (0..count).map(|i| format!("n{i}")).collect(),
-            (None, None) => (1..=5).map(|i| format!("n{i}")).collect(),
+        if let Some(count) = self.node_count {
+            return (0..count).map(|i| format!("n{i}")).collect();
         }
+        let mut ids: Vec<String> = self
+            .nodes_file
+            .as_ref()
+            .and_then(|file| std::fs::read_to_string(file).ok())
+            .map(|text| {
+                text.lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.extend(self.nodes.iter().flatten().map(|id| id.trim().to_owned()));
+        ids.extend(self.node.iter().cloned());
+        if ids.is_empty() && self.nodes.is_none() {
+            ids = (1..=5).map(|i| format!("n{i}")).collect();
+        }
+        ids
     }
 
     /// How many nodes run.
     pub fn node_total(&self) -> usize {
-        match (&self.nodes, self.node_count) {
-            (Some(nodes), _) => nodes.len(),
-            (None, Some(count)) => count as usize,
-            (None, None) => 5,
+        match self.node_count {
+            Some(count) => count as usize,
+            None => self.node_ids().len(),
         }
     }
 
@@ -319,6 +365,8 @@ pub enum Topology {
     Grid,
     Line,
     Total,
+    /// A tree of fan-out 2 (also `tree`, as in Maelstrom).
+    #[value(alias = "tree")]
     Tree2,
     Tree3,
     Tree4,
@@ -360,6 +408,7 @@ fn seconds(text: &str) -> Result<f64, String> {
 }
 
 fn interval(text: &str) -> Result<f64, String> {
+    let text = &number(text).map_or_else(|| text.to_owned(), |n| n.to_string());
     number_in(
         text,
         0.01,
@@ -413,11 +462,103 @@ fn parse_availability(text: &str) -> Result<Availability, String> {
     if text == "total" {
         return Ok(Availability::Total);
     }
-    match text.parse::<f64>() {
-        Ok(fraction) if (0.0..=1.0).contains(&fraction) => Ok(Availability::Fraction(fraction)),
+    match number(text) {
+        Some(fraction) if (0.0..=1.0).contains(&fraction) => Ok(Availability::Fraction(fraction)),
         _ => Err(format!(
-            "expected `total` or a fraction from 0 to 1, got `{text}`"
+            "expected `total` or a fraction from 0 to 1 (such as 0.99 or 99/100), got `{text}`"
         )),
+    }
+}
+
+/// A number as Maelstrom reads one (Clojure's reader): a decimal or a
+/// ratio such as `1/2`.
+fn number(text: &str) -> Option<f64> {
+    match text.split_once('/') {
+        Some((top, bottom)) => {
+            let (top, bottom): (f64, f64) = (top.trim().parse().ok()?, bottom.trim().parse().ok()?);
+            (bottom != 0.0).then(|| top / bottom)
+        }
+        None => text.trim().parse().ok(),
+    }
+}
+
+/// Every consistency model name Elle knows; those the bench judges map to
+/// [`ConsistencyModel`] (with Elle's aliases).
+fn parse_model(text: &str) -> Result<ConsistencyModel, String> {
+    const JUDGED: [(&str, ConsistencyModel); 9] = [
+        ("read-uncommitted", ConsistencyModel::ReadUncommitted),
+        ("PL-1", ConsistencyModel::ReadUncommitted),
+        ("read-committed", ConsistencyModel::ReadCommitted),
+        ("PL-2", ConsistencyModel::ReadCommitted),
+        ("serializable", ConsistencyModel::Serializable),
+        ("PL-3", ConsistencyModel::Serializable),
+        ("conflict-serializable", ConsistencyModel::Serializable),
+        ("strict-serializable", ConsistencyModel::StrictSerializable),
+        ("PL-SS", ConsistencyModel::StrictSerializable),
+    ];
+    const KNOWN: [&str; 48] = [
+        "PL-2+",
+        "PL-2.99",
+        "PL-2L",
+        "PL-3U",
+        "PL-CS",
+        "PL-FCV",
+        "PL-MSR",
+        "PL-SI",
+        "PRAM",
+        "1SR",
+        "causal",
+        "causal-cerone",
+        "consistent-view",
+        "cursor-stability",
+        "forward-consistent-view",
+        "linearizable",
+        "monotonic-atomic-view",
+        "monotonic-reads",
+        "monotonic-snapshot-read",
+        "monotonic-view",
+        "monotonic-writes",
+        "parallel-snapshot-isolation",
+        "prefix",
+        "read-atomic",
+        "read-your-writes",
+        "repeatable-read",
+        "sequential",
+        "session-serializable",
+        "snapshot-isolation",
+        "strong-PL-1",
+        "strong-PL-2",
+        "strong-read-committed",
+        "strong-read-uncommitted",
+        "strong-serializable",
+        "strong-session-PL-1",
+        "strong-session-PL-2",
+        "strong-session-read-committed",
+        "strong-session-read-uncommitted",
+        "strong-session-serializable",
+        "strong-session-snapshot-isolation",
+        "strong-snapshot-isolation",
+        "update-atomic",
+        "update-serializable",
+        "view-serializable",
+        "writes-follow-reads",
+        "PL-SS",
+        "PL-3",
+        "PL-1",
+    ];
+    let name = text.trim().trim_start_matches(':');
+    if let Some((_, model)) = JUDGED.iter().find(|(n, _)| *n == name) {
+        return Ok(*model);
+    }
+    let judged = "read-uncommitted, read-committed, serializable and strict-serializable";
+    if KNOWN.contains(&name) {
+        Err(format!(
+            "the bench's checker cannot judge `{name}` (a model Maelstrom knows); it judges {judged}"
+        ))
+    } else {
+        Err(format!(
+            "`{name}` is no consistency model Maelstrom knows; the bench judges {judged}"
+        ))
     }
 }
 
@@ -428,7 +569,7 @@ mod tests {
     fn parse(args: &str) -> Result<Config, clap::Error> {
         let args = std::iter::once("testbench").chain(args.split_whitespace());
         Cli::try_parse_from(args).map(|cli| match cli.command {
-            Command::Test(config) => config,
+            Command::Test(config) => *config,
             Command::Official(_) => panic!("not a test"),
         })
     }
@@ -469,7 +610,7 @@ mod tests {
             "test -w echo --bin b --availability most",
             "test -w echo --bin b --latency-dist gaussian",
             "test -w echo --bin b --frobnicate",
-            "test -w echo",
+            "test -w echo --bin b --node-count 3 --nodes a",
         ] {
             assert!(parse(args).is_err(), "{args} parsed");
         }
@@ -502,7 +643,24 @@ mod tests {
             ]
         );
         assert_eq!(config.key_count, 3);
-        assert!(parse("test -w kafka --bin b --consistency-models snapshot").is_err());
+        let unknown = parse("test -w kafka --bin b --consistency-models snapshot").unwrap_err();
+        assert!(unknown
+            .to_string()
+            .contains("no consistency model Maelstrom knows"));
+        let unjudged =
+            parse("test -w kafka --bin b --consistency-models snapshot-isolation").unwrap_err();
+        assert!(unjudged
+            .to_string()
+            .contains("cannot judge `snapshot-isolation`"));
+        let aliases =
+            parse("test -w kafka --bin b --consistency-models PL-2,conflict-serializable").unwrap();
+        assert_eq!(
+            aliases.consistency_models,
+            [
+                ConsistencyModel::ReadCommitted,
+                ConsistencyModel::Serializable
+            ]
+        );
         assert!(parse("test -w kafka --bin b --max-txn-length 0").is_err());
     }
 
@@ -551,8 +709,35 @@ mod tests {
     }
 
     #[test]
-    fn node_binary_arguments_follow_a_double_dash() {
+    fn node_binary_arguments_follow_a_double_dash_or_stand_alone() {
         let config = parse("test -w echo --bin b -- --interval 50").unwrap();
         assert_eq!(config.args, ["--interval", "50"]);
+        let config = parse("test -w echo 150 --bin b --rate 3 fast").unwrap();
+        assert_eq!(config.args, ["150", "fast"]);
+        assert_eq!(config.rate, 3.0);
+    }
+
+    #[test]
+    fn maelstroms_other_spellings_parse() {
+        let config =
+            parse("test --bin b --topology tree --nemesis-interval 1/2 --availability 99/100")
+                .unwrap();
+        assert_eq!(
+            config.workload,
+            Workload::LinKv,
+            "Maelstrom's default workload"
+        );
+        assert_eq!(config.topology, Topology::Tree2);
+        assert_eq!(config.nemesis_interval, 0.5);
+        assert_eq!(config.availability, Some(Availability::Fraction(0.99)));
+        let config = parse("test -w echo --bin b --rate 0 --test-count 3 --log-net-send").unwrap();
+        assert_eq!(
+            (config.rate, config.test_count, config.log_net_send),
+            (0.0, 3, true)
+        );
+        let config = parse("test -w echo --bin b --node x --node y").unwrap();
+        assert_eq!(config.node_ids(), ["x", "y"]);
+        let nemesis = parse("test -w echo --bin b --nemesis partition,kill,pause").unwrap();
+        assert_eq!(nemesis.nemesis.len(), 3);
     }
 }

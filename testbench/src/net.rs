@@ -173,6 +173,9 @@ pub struct Network {
     down: HashSet<Endpoint>,
     pub stats: NetStats,
     journal: Option<Journal>,
+    /// Whether to log each send and each delivery on stderr
+    /// (`--log-net-send`, `--log-net-recv`).
+    log: (bool, bool),
 }
 
 /// Where each message's fate is written, one JSON object a line:
@@ -256,7 +259,14 @@ impl Network {
             down: HashSet::new(),
             stats: NetStats::default(),
             journal: None,
+            log: (false, false),
         }
+    }
+
+    /// Logs every message sent (`send`) and delivered (`recv`) on stderr,
+    /// as Maelstrom's `--log-net-send` and `--log-net-recv` do.
+    pub fn log_to_stderr(&mut self, send: bool, recv: bool) {
+        self.log = (send, recv);
     }
 
     /// Writes the fate of every message from now on to `out` (see
@@ -330,6 +340,9 @@ impl Network {
         };
         let id = self.next_id;
         self.next_id += 1;
+        if self.log.0 {
+            crate::console::stderr(&format!(":send {id} {}\n", packet.line));
+        }
         let dest = packet.dest;
         let receiver = self.receivers.entry(dest).or_default();
         receiver.queue.push(Reverse(Pending {
@@ -391,6 +404,9 @@ impl Network {
             .expect("a release is scheduled only for a held message");
         if let Some(journal) = &mut self.journal {
             journal.record(&pending, "received", Some(release));
+        }
+        if self.log.1 {
+            crate::console::stderr(&format!(":recv {} {}\n", pending.id, pending.packet.line));
         }
         self.take(dest, release);
         let id = pending.id;

@@ -149,18 +149,21 @@ fn resolve_bin(bin: &Path) -> Result<PathBuf, String> {
 }
 
 /// The envelope of a line a node wrote, parsed once; the body stays raw
-/// until a client or service needs its fields.
+/// until a client or service needs its fields. As in Maelstrom, no other
+/// top-level field is allowed, `src` and `dest` are strings, and a missing
+/// or null body is an empty one.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Line<'a> {
     #[serde(borrow)]
-    src: Option<std::borrow::Cow<'a, str>>,
+    src: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
     dest: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    body: &'a RawValue,
+    #[serde(borrow, default)]
+    body: Option<&'a RawValue>,
     /// A top-level `id` the node set itself (the network sets its own).
     #[serde(default)]
-    id: Option<serde::de::IgnoredAny>,
+    id: Option<u64>,
 }
 
 struct Engine<'c, C> {
@@ -199,6 +202,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
             .map_err(|err| format!("cannot write to {}: {err}", store.display()))?;
         let mut net = Network::new(config.latency, config.latency_dist, seed);
         net.journal_to(journal);
+        net.log_to_stderr(config.log_net_send, config.log_net_recv);
         let now = cluster.now();
         Ok(Engine {
             config,
@@ -690,7 +694,8 @@ impl<'c, C: Cluster> Engine<'c, C> {
                 );
             }
         };
-        if !message.body.get().starts_with('{') {
+        let body = message.body.map(RawValue::get).filter(|b| *b != "null");
+        if body.is_some_and(|b| !b.starts_with('{')) {
             return self.faults.record(
                 "body-not-an-object",
                 format!("{me} sent a message whose body is not an object: {line}"),
@@ -698,10 +703,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
         }
         // Like Maelstrom, route by `dest` whatever `src` says: a node may
         // forward a client's request with the client's `src`.
-        let src = match message.src.as_deref() {
-            Some(src) => self.directory.resolve(src),
-            None => Endpoint::Unknown,
-        };
+        let src = self.directory.resolve(&message.src);
         if src == Endpoint::Unknown {
             return self.faults.record(
                 "unknown-src",
@@ -715,11 +717,14 @@ impl<'c, C: Cluster> Engine<'c, C> {
                 format!("{me} sent a message to an id that does not exist: {line}"),
             );
         }
-        let line = if message.id.is_some() {
-            // The network's `id` replaces the node's own.
+        let line = if message.id.is_some() || body.is_none() {
+            // The network's `id` replaces the node's own; no body is `{}`.
             let mut value: Value = serde_json::from_str(&line).unwrap_or_default();
             if let Some(object) = value.as_object_mut() {
                 object.remove("id");
+                if body.is_none() {
+                    object.insert("body".to_owned(), json!({}));
+                }
             }
             value.to_string()
         } else {

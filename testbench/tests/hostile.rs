@@ -298,7 +298,7 @@ fn a_start_that_fails_half_way_leaves_no_node_running() {
             .output()
             .unwrap()
     });
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_eq!(output.status.code(), Some(255), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("cannot") && stderr.contains("n"),
