@@ -58,6 +58,8 @@ pub enum ParamKind {
     Src,
     /// `Node<Self>`: the async handle on the state.
     Node,
+    /// `Responder<T>`: the handle that answers the request, now or later.
+    Responder,
     /// A body field named by the parameter.
     Field { name: Option<Ident>, ty: Box<Type> },
 }
@@ -85,6 +87,13 @@ impl Method {
             Some(Role::Handle { kind, .. }) => Some(kind),
             _ => None,
         }
+    }
+
+    /// Whether the method takes a `Responder<T>` and so answers through it.
+    pub fn takes_responder(&self) -> bool {
+        self.params
+            .iter()
+            .any(|param| matches!(param.kind, ParamKind::Responder))
     }
 
     /// The body fields the method takes, with their names and types.
@@ -216,6 +225,9 @@ fn param_kind(pat: &Pat, ty: &Type) -> ParamKind {
         }
         if !by_ref && last_ident_is(path, "Node") && !plain {
             return ParamKind::Node;
+        }
+        if !by_ref && last_ident_is(path, "Responder") {
+            return ParamKind::Responder;
         }
     }
     let name = match pat {

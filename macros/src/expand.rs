@@ -103,10 +103,12 @@ fn dispatch(handlers: &[&Method]) -> TokenStream {
                 ..
             })
         );
-        let reply = (!no_reply).then(|| quote!(let __responder = __request.responder();));
+        let answers_itself = no_reply || method.takes_responder();
+        let reply =
+            (!answers_itself).then(|| quote!(let __responder = __request.responder(__ctx);));
         let call = invoke(
             method,
-            if no_reply {
+            if answers_itself {
                 Reply::Discard
             } else {
                 Reply::Respond
@@ -150,8 +152,10 @@ fn periodic(method: &Method) -> Option<TokenStream> {
         return None;
     };
     let run = invoke(method, Reply::Periodic);
+    let name = method.ident.unraw().to_string();
     Some(quote! {
         ::glomers::Periodic {
+            name: #name,
             period: ::std::time::Duration::from_millis(#ms),
             run: |__state, __ctx| { #run },
         }
@@ -194,6 +198,7 @@ fn invoke(method: &Method, reply: Reply) -> TokenStream {
         }
         ParamKind::Src => quote!(__src),
         ParamKind::Node => quote!(__node),
+        ParamKind::Responder => quote!(__reply),
         ParamKind::Field { name, .. } => {
             let name = name.as_ref().expect("validated");
             let binding = field_binding(name);
@@ -207,6 +212,10 @@ fn invoke(method: &Method, reply: Reply) -> TokenStream {
     let src = takes_src.then(
         || quote!(let __src = ::glomers::Src(::std::borrow::ToOwned::to_owned(__request.src()));),
     );
+    let responder = method
+        .takes_responder()
+        .then(|| quote!(let __reply = __request.responder(__ctx);));
+    let src = quote!(#src #responder);
     let method_name = ident.unraw().to_string();
     let handle_output = |output: TokenStream| -> TokenStream {
         match (reply, &method.output) {
@@ -216,14 +225,14 @@ fn invoke(method: &Method, reply: Reply) -> TokenStream {
             },
             (Reply::Respond, Output::Unit) => quote! {
                 let () = #output;
-                __responder.ok(__ctx, &());
+                __responder.ok(());
             },
             (Reply::Respond, Output::Result(_)) => quote! {
-                __responder.result(__ctx, #output);
+                __responder.result(#output);
             },
             (Reply::Respond, Output::Value(ty)) => quote_spanned! {ty.span()=>
                 let __out = #output;
-                ::glomers::Responder::ok(__responder, __ctx, &__out);
+                ::glomers::Responder::ok(__responder, __out);
             },
         }
     };
@@ -258,11 +267,12 @@ fn invoke(method: &Method, reply: Reply) -> TokenStream {
         },
         Reply::Respond | Reply::Discard => {
             let done = handle_output(call);
+            let what = format!("the `{method_name}` handler");
             quote! {
                 #src
                 #node
                 let __ctx_owned = ::std::clone::Clone::clone(__ctx);
-                __ctx.spawn(async move {
+                ::glomers::__private::spawn_handler(__ctx, #what, async move {
                     #moved_ctx
                     #done
                 });

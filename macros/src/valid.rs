@@ -183,6 +183,7 @@ fn check_params(method: &Method, role: &Role, what: &str, errors: &mut Errors) {
     let mut seen_ctx = false;
     let mut seen_src = false;
     let mut seen_node = false;
+    let mut seen_responder = false;
     for param in &method.params {
         let written = &param.tokens;
         match &param.kind {
@@ -220,6 +221,33 @@ fn check_params(method: &Method, role: &Role, what: &str, errors: &mut Errors) {
                     );
                 }
             }
+            ParamKind::Responder => match role {
+                Role::Handle {
+                    no_reply: Some(no_reply),
+                    ..
+                } => errors.at(
+                    written,
+                    format_args!(
+                        "a `{no_reply}` handler answers nothing, so it has no responder\n\
+                         help: drop `{no_reply}` to answer through the responder, or remove this parameter"
+                    ),
+                ),
+                Role::Handle { .. } => {
+                    if std::mem::replace(&mut seen_responder, true) {
+                        errors.at(written, "the responder is already a parameter; take it once");
+                    } else if let Output::Result(ty) | Output::Value(ty) = &method.output {
+                        errors.at(
+                            ty,
+                            "a handler that takes a `Responder` answers through it, so it returns nothing\n\
+                             help: remove the return type, and answer with `reply.ok(..)`, `reply.error(..)` or `reply.result(..)`",
+                        );
+                    }
+                }
+                _ => errors.at(
+                    written,
+                    format_args!("{what} answers no request, so there is no `Responder` to take"),
+                ),
+            },
             ParamKind::Field { name, ty } => {
                 if !matches!(role, Role::Handle { .. }) {
                     errors.at(

@@ -1,8 +1,9 @@
 //! [`Ctx`]: the node's handle on the runtime (identity, sending, RPC, time,
 //! randomness, spawning).
 
+use std::borrow::Cow;
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -13,13 +14,15 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use smol::channel::{self, Sender};
+use smol::channel::{self, Receiver, Sender, TrySendError};
 use smol::LocalExecutor;
 
 use crate::env::{Clock, Env};
 use crate::kv::Kv;
-use crate::message::{parse_reply, Body, Outgoing};
-use crate::Error;
+use crate::message::{parse_reply, Body, Outgoing, ReplyTo};
+use crate::node::LocalFuture;
+use crate::panic::Guarded;
+use crate::{log, Error};
 
 /// How long [`Ctx::rpc`] waits for a reply unless told otherwise.
 pub const DEFAULT_RPC_TIMEOUT: Duration = Duration::from_secs(1);
@@ -49,13 +52,52 @@ struct Inner {
     node_id: OnceCell<String>,
     node_ids: OnceCell<Vec<String>>,
     next_msg_id: Cell<u64>,
-    pending: RefCell<HashMap<u64, Sender<Box<RawValue>>>>,
+    pending: RefCell<HashMap<u64, Pending>>,
     rpc_timeout: Cell<Duration>,
-    outgoing: Sender<String>,
+    outbox: Outbox,
     clock: Rc<dyn Clock>,
     rng: RefCell<fastrand::Rng>,
     /// Weak: the executor owns tasks that own `Ctx` clones.
     executor: Weak<LocalExecutor<'static>>,
+    /// Requests left unanswered by a panic, for the runtime to answer.
+    orphans: RefCell<Vec<ReplyTo>>,
+    /// Set while the runtime drops a future that panicked.
+    unwinding: Cell<bool>,
+}
+
+/// An RPC waiting for its reply.
+struct Pending {
+    /// Whom it was sent to: only they may answer it.
+    dest: String,
+    reply: Sender<Box<RawValue>>,
+}
+
+/// What became of a reply handed to [`Ctx::complete`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// The RPC waiting for it has it.
+    Delivered,
+    /// No RPC waits for this `in_reply_to` (never sent, timed out, answered).
+    NobodyWaiting,
+    /// An RPC waits for it, but from another node: a stray reply.
+    WrongSender { expected: String },
+}
+
+/// The lines a node writes, on their way to the transport.
+///
+/// Writing is synchronous (`Ctx::send` and replies do not await), but the
+/// transport's channel may be bounded. A line that finds it full waits in
+/// `backlog`, in order, and a task moves the backlog into the channel as
+/// room appears; meanwhile every new line queues behind it. The router
+/// reads no further input until the backlog is empty ([`Ctx::room`]), so a
+/// node that cannot write stops reading instead of growing without bound.
+struct Outbox {
+    channel: Sender<String>,
+    backlog: RefCell<VecDeque<String>>,
+    /// Whether the backlog task runs (a line may be in its hands).
+    draining: Cell<bool>,
+    /// Signalled when the backlog task ends.
+    drained: (Sender<()>, Receiver<()>),
 }
 
 impl Ctx {
@@ -67,10 +109,17 @@ impl Ctx {
                 next_msg_id: Cell::new(1),
                 pending: RefCell::new(HashMap::new()),
                 rpc_timeout: Cell::new(DEFAULT_RPC_TIMEOUT),
-                outgoing: env.transport.outgoing.clone(),
+                outbox: Outbox {
+                    channel: env.transport.outgoing.clone(),
+                    backlog: RefCell::new(VecDeque::new()),
+                    draining: Cell::new(false),
+                    drained: channel::bounded(1),
+                },
                 clock: env.clock.clone(),
                 rng: RefCell::new(fastrand::Rng::with_seed(env.seed)),
                 executor: Rc::downgrade(executor),
+                orphans: RefCell::new(Vec::new()),
+                unwinding: Cell::new(false),
             }),
         }
     }
@@ -118,7 +167,9 @@ impl Ctx {
             fields: message,
         };
         if let Err(err) = self.write(dest, &body) {
-            eprintln!("glomers: not sending to {dest}: the message is not a JSON object: {err}");
+            log::write(format_args!(
+                "not sending to {dest}: the message is not a JSON object: {err}"
+            ));
         }
     }
 
@@ -163,7 +214,11 @@ impl Ctx {
         };
         let sent = self.write(dest, &body).map(|()| {
             let (tx, rx) = channel::bounded(1);
-            self.inner.pending.borrow_mut().insert(msg_id, tx);
+            let pending = Pending {
+                dest: dest.to_owned(),
+                reply: tx,
+            };
+            self.inner.pending.borrow_mut().insert(msg_id, pending);
             let guard = PendingReply {
                 ctx: self.clone(),
                 msg_id,
@@ -242,20 +297,51 @@ impl Ctx {
     }
 
     /// Runs `future` on the node's executor, beside the handlers; it is
-    /// dropped when the node stops (and not started if it has stopped).
+    /// dropped when the node stops (and not started if it has stopped). A
+    /// panic in it ends the task, not the node, and is logged.
     pub fn spawn(&self, future: impl Future<Output = ()> + 'static) {
+        self.spawn_guarded("a task spawned with `Ctx::spawn`", Box::pin(future));
+    }
+
+    /// Spawns `future` with its panics caught and reported as `what`'s.
+    pub(crate) fn spawn_guarded(&self, what: impl Into<Cow<'static, str>>, future: LocalFuture) {
         if let Some(executor) = self.inner.executor.upgrade() {
-            executor.spawn(future).detach();
+            executor.spawn(Guarded::new(self, what, future)).detach();
         }
     }
 
-    /// Delivers a reply to the RPC waiting for it; `false` if none is.
-    pub(crate) fn complete(&self, in_reply_to: u64, body: &RawValue) -> bool {
-        let waiting = self.inner.pending.borrow_mut().remove(&in_reply_to);
-        match waiting {
-            Some(tx) => tx.try_send(body.to_owned()).is_ok(),
-            None => false,
+    /// Delivers a reply from `src` to the RPC waiting for it.
+    pub(crate) fn complete(&self, in_reply_to: u64, src: &str, body: &RawValue) -> Delivery {
+        let mut pending = self.inner.pending.borrow_mut();
+        let Some(waiting) = pending.get(&in_reply_to) else {
+            return Delivery::NobodyWaiting;
+        };
+        if waiting.dest != src {
+            return Delivery::WrongSender {
+                expected: waiting.dest.clone(),
+            };
         }
+        if let Some(waiting) = pending.remove(&in_reply_to) {
+            let _ = waiting.reply.try_send(body.to_owned());
+        }
+        Delivery::Delivered
+    }
+
+    /// Keeps a request a panic left unanswered, for [`crate::panic`].
+    pub(crate) fn orphan(&self, reply_to: ReplyTo) {
+        self.inner.orphans.borrow_mut().push(reply_to);
+    }
+
+    pub(crate) fn take_orphans(&self) -> Vec<ReplyTo> {
+        std::mem::take(&mut *self.inner.orphans.borrow_mut())
+    }
+
+    pub(crate) fn is_unwinding(&self) -> bool {
+        self.inner.unwinding.get()
+    }
+
+    pub(crate) fn set_unwinding(&self, unwinding: bool) {
+        self.inner.unwinding.set(unwinding);
     }
 
     fn next_msg_id(&self) -> u64 {
@@ -270,14 +356,70 @@ impl Ctx {
         dest: &str,
         body: &Body<'_, T>,
     ) -> Result<(), serde_json::Error> {
+        self.write_from(None, dest, body)
+    }
+
+    /// [`Ctx::write`] with another `src` than the node's id (before `init`,
+    /// the id the message was addressed to).
+    pub(crate) fn write_from<T: Serialize + ?Sized>(
+        &self,
+        src: Option<&str>,
+        dest: &str,
+        body: &Body<'_, T>,
+    ) -> Result<(), serde_json::Error> {
         let line = serde_json::to_string(&Outgoing {
-            src: self.node_id(),
+            src: src.unwrap_or_else(|| self.node_id()),
             dest,
             body,
         })?;
-        // The writer only goes away when the process is ending.
-        let _ = self.inner.outgoing.try_send(line);
+        self.queue(line);
         Ok(())
+    }
+
+    /// Hands a line to the transport, or to the backlog when it is full.
+    fn queue(&self, line: String) {
+        let outbox = &self.inner.outbox;
+        if !outbox.draining.get() {
+            match outbox.channel.try_send(line) {
+                Ok(()) => return,
+                // The writer only goes away when the process is ending.
+                Err(TrySendError::Closed(_)) => return,
+                Err(TrySendError::Full(line)) => outbox.backlog.borrow_mut().push_back(line),
+            }
+            outbox.draining.set(true);
+            let ctx = self.clone();
+            self.spawn_guarded(
+                "the outgoing backlog",
+                Box::pin(async move { ctx.drain().await }),
+            );
+        } else {
+            outbox.backlog.borrow_mut().push_back(line);
+        }
+    }
+
+    /// Moves the backlog into the transport as room appears, in order.
+    async fn drain(&self) {
+        let outbox = &self.inner.outbox;
+        loop {
+            let line = outbox.backlog.borrow_mut().pop_front();
+            let Some(line) = line else { break };
+            if outbox.channel.send(line).await.is_err() {
+                outbox.backlog.borrow_mut().clear(); // the process is ending
+                break;
+            }
+        }
+        outbox.draining.set(false);
+        let _ = outbox.drained.0.try_send(());
+    }
+
+    /// Waits until every line written so far is in the transport's hands.
+    pub(crate) async fn room(&self) {
+        let outbox = &self.inner.outbox;
+        while outbox.draining.get() {
+            if outbox.drained.1.recv().await.is_err() {
+                return;
+            }
+        }
     }
 }
 

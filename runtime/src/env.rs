@@ -15,6 +15,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use smol::channel::{self, Receiver, Sender};
 
+use crate::log;
+
+/// How many lines each stdio queue holds (see [`Transport::stdio`]).
+pub const STDIO_QUEUE: usize = 1024;
+
 /// A source of time for timeouts, periodic tasks and [`Ctx::now`](crate::Ctx::now).
 pub trait Clock {
     /// The current time, as a duration since the Unix epoch.
@@ -78,12 +83,15 @@ impl Transport {
     /// A transport over the process's stdin and stdout.
     ///
     /// A thread reads stdin line by line; another writes lines to a buffered
-    /// stdout and flushes whenever no further line is queued. Keep the
-    /// returned [`StdioThreads`] until the node has stopped: dropping it waits
-    /// for every queued line to be written.
+    /// stdout and flushes whenever no further line is queued. Both queues
+    /// hold at most [`STDIO_QUEUE`] lines: a node that falls behind stops
+    /// the reading of stdin (the writer of stdin then blocks), and one whose
+    /// stdout is not read stops reading too, so memory stays bounded. Keep
+    /// the returned [`StdioThreads`] until the node has stopped: dropping it
+    /// waits for every queued line to be written.
     pub fn stdio() -> (Transport, StdioThreads) {
-        let (to_node, incoming) = channel::unbounded::<String>();
-        let (outgoing, from_node) = channel::unbounded::<String>();
+        let (to_node, incoming) = channel::bounded::<String>(STDIO_QUEUE);
+        let (outgoing, from_node) = channel::bounded::<String>(STDIO_QUEUE);
         let reader = std::thread::Builder::new()
             .name("stdin".into())
             .spawn(move || read_lines(std::io::stdin().lock(), &to_node))
@@ -115,17 +123,34 @@ fn read_lines(mut input: impl BufRead, to_node: &Sender<String>) {
                     buf.pop();
                 }
                 let line = String::from_utf8_lossy(&buf).into_owned();
-                if to_node.send_blocking(line).is_err() {
+                if hand_over(to_node, line).is_err() {
                     return;
                 }
             }
             Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
             Err(err) => {
-                eprintln!("glomers: reading stdin failed: {err}");
+                log::write(format_args!("reading stdin failed: {err}"));
                 return;
             }
         }
     }
+}
+
+/// Queues `line` for the node. When the queue is full, waits until the node
+/// has taken half of it: waking for every single free slot would make this
+/// thread and the node's take turns line by line, at a fraction of the
+/// throughput.
+fn hand_over(to_node: &Sender<String>, line: String) -> Result<(), ()> {
+    let line = match to_node.try_send(line) {
+        Ok(()) => return Ok(()),
+        Err(channel::TrySendError::Closed(_)) => return Err(()),
+        Err(channel::TrySendError::Full(line)) => line,
+    };
+    let half = to_node.capacity().unwrap_or(usize::MAX) / 2;
+    while to_node.len() > half && !to_node.is_closed() {
+        std::thread::sleep(std::time::Duration::from_micros(50));
+    }
+    to_node.send_blocking(line).map_err(|_| ())
 }
 
 /// Writes each line followed by a newline; flushes when the queue is empty.
@@ -172,6 +197,15 @@ pub struct Env {
     pub clock: Rc<dyn Clock>,
     /// The seed of the node's random number generator (`Ctx::random_u64`).
     pub seed: u64,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("transport", &self.transport)
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Env {

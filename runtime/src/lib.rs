@@ -69,9 +69,13 @@ mod ctx;
 mod env;
 mod error;
 mod kv;
+mod log;
 mod message;
 mod node;
+mod panic;
+mod raw;
 mod runtime;
+mod start;
 pub mod testing;
 
 pub use ctx::{Ctx, RpcReply, DEFAULT_RPC_TIMEOUT};
@@ -81,11 +85,15 @@ pub use glomers_macros::maelstrom_node;
 pub use kv::{Ack, Kv};
 pub use message::{Request, Responder};
 pub use node::{Handlers, LocalFuture, Node, Periodic, Shared, Src};
+pub use raw::RawJson;
 pub use runtime::{run, run_with};
+pub use start::{IntoNode, Start};
 
 /// What a node file needs: `use glomers::prelude::*;`.
 pub mod prelude {
-    pub use crate::{maelstrom_node, Ack, Ctx, Error, ErrorCode, Kv, Node, Src};
+    pub use crate::{
+        maelstrom_node, Ack, Ctx, Error, ErrorCode, Kv, Node, RawJson, Responder, Src,
+    };
     pub use serde::{Deserialize, Serialize};
     pub use serde_json::Value;
 }
@@ -96,7 +104,10 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
 
+    pub use crate::start::{how, Starting};
+
     use crate::node::{LocalFuture, Shared};
+    use crate::Ctx;
 
     /// Implemented by `#[maelstrom_node]` on the struct.
     #[diagnostic::on_unimplemented(
@@ -109,9 +120,25 @@ pub mod __private {
     /// Checks at compile time that `S` carries `#[maelstrom_node]`.
     pub const fn assert_node_struct<S: NodeStruct>() {}
 
-    /// Runs a synchronous method with the state borrowed for the call only.
+    /// Runs a synchronous method with the state borrowed for the call only
+    /// (the borrow ends even if the method panics).
     pub fn with_state<S, R>(state: &Shared<S>, f: impl FnOnce(&mut S) -> R) -> R {
         f(&mut state.borrow_mut())
+    }
+
+    /// Writes one line to stderr, ignoring failures (`glomers::log!`).
+    pub fn log_line(args: std::fmt::Arguments<'_>) {
+        crate::log::line(args);
+    }
+
+    /// Spawns an async handler's run; a panic in it answers its request
+    /// with error 13.
+    pub fn spawn_handler(
+        ctx: &Ctx,
+        what: &'static str,
+        future: impl std::future::Future<Output = ()> + 'static,
+    ) {
+        ctx.spawn_guarded(what, Box::pin(future));
     }
 
     /// What a periodic method may return: nothing, or a `Result` whose
@@ -128,7 +155,7 @@ pub mod __private {
     impl<E: std::fmt::Display> PeriodicOutput for Result<(), E> {
         fn report(self, method: &str) {
             if let Err(err) = self {
-                eprintln!("glomers: periodic `{method}` failed: {err}");
+                crate::log::write(format_args!("periodic `{method}` failed: {err}"));
             }
         }
     }

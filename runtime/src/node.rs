@@ -80,6 +80,15 @@ impl<S> fmt::Debug for Node<S> {
     }
 }
 
+impl<S> fmt::Debug for Periodic<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Periodic")
+            .field("name", &self.name)
+            .field("period", &self.period)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The sender of the message being handled; take `src: Src` in a handler to
 /// learn who asked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -107,6 +116,8 @@ impl From<Src> for String {
 
 /// A method that runs on a timer, from `#[every(ms = N)]`.
 pub struct Periodic<S> {
+    /// The method's name, for the log.
+    pub name: &'static str,
     /// Time between two runs; the first run comes one period after `init`.
     pub period: Duration,
     /// Runs the method once; an `async` method gives the future to await
@@ -139,7 +150,7 @@ pub trait Handlers: Sized + 'static {
     /// Runs after the runtime has taken `init`'s ids; must answer `init`
     /// (with `init_ok`, or an error) through `responder`.
     fn on_init(state: &Shared<Self>, ctx: &Ctx, responder: Responder) {
-        let _ = state;
-        responder.ok(ctx, &());
+        let _ = (state, ctx);
+        responder.ok(());
     }
 }

@@ -27,6 +27,7 @@
 //! assert_eq!(reply["body"], json!({"type": "echo_ok", "in_reply_to": 7, "echo": "hi"}));
 //! ```
 
+use std::cell::RefCell;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -34,7 +35,7 @@ use serde_json::{json, Value};
 use smol::channel::Sender;
 
 use crate::env::{Env, Remote, Transport};
-use crate::node::Handlers;
+use crate::start::Start;
 
 /// How long [`TestNode::recv`] waits before it fails the test.
 pub const RECV_TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,26 +45,28 @@ pub const RECV_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct TestNode {
     remote: Remote,
-    node_id: String,
+    node_id: RefCell<String>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl TestNode {
-    /// Starts the node that `make` builds (on the node's thread, so the node
-    /// need not be `Send`).
-    pub fn start<S, F>(make: F) -> Self
+    /// Starts the node that `make` gives (on the node's thread, so the node
+    /// need not be `Send`): the node's state, or its constructor, as
+    /// [`run`](crate::run) takes them (`TestNode::start(Counter::default)`,
+    /// `TestNode::start(|| Raft::new)`).
+    pub fn start<How, N, F>(make: F) -> Self
     where
-        S: Handlers,
-        F: FnOnce() -> S + Send + 'static,
+        N: Start<How>,
+        F: FnOnce() -> N + Send + 'static,
     {
         Self::start_seeded(make, fastrand::u64(..))
     }
 
     /// [`TestNode::start`] with a fixed random seed.
-    pub fn start_seeded<S, F>(make: F, seed: u64) -> Self
+    pub fn start_seeded<How, N, F>(make: F, seed: u64) -> Self
     where
-        S: Handlers,
-        F: FnOnce() -> S + Send + 'static,
+        N: Start<How>,
+        F: FnOnce() -> N + Send + 'static,
     {
         let (transport, remote) = Transport::in_memory();
         let thread = std::thread::spawn(move || {
@@ -73,14 +76,13 @@ impl TestNode {
         });
         TestNode {
             remote,
-            node_id: String::new(),
+            node_id: RefCell::new(String::new()),
             thread: Some(thread),
         }
     }
 
     /// Sends `init` and checks that the node answers `init_ok`.
     pub fn init(&mut self, node_id: &str, node_ids: &[&str]) -> &mut Self {
-        self.node_id = node_id.to_owned();
         let reply = self.request(
             "c0",
             json!({"type": "init", "msg_id": 0, "node_id": node_id, "node_ids": node_ids}),
@@ -99,9 +101,15 @@ impl TestNode {
             .expect("the node has stopped reading");
     }
 
-    /// Sends `body` from `src` to the node.
+    /// Sends `body` from `src` to the node (addressed to the id of the last
+    /// `init` sent, or of this one if it is an `init`).
     pub fn send(&self, src: &str, body: Value) {
-        let message = json!({"src": src, "dest": self.node_id, "body": body});
+        if body["type"] == "init" {
+            if let Some(id) = body["node_id"].as_str() {
+                *self.node_id.borrow_mut() = id.to_owned();
+            }
+        }
+        let message = json!({"src": src, "dest": *self.node_id.borrow(), "body": body});
         self.send_line(&message.to_string());
     }
 
@@ -120,18 +128,30 @@ impl TestNode {
 
     /// The next message the node writes within `timeout`, if any.
     pub fn recv_within(&self, timeout: Duration) -> Option<Value> {
-        let line = smol::block_on(smol::future::or(
-            async { self.remote.from_node.recv().await.ok() },
-            async {
-                smol::Timer::after(timeout).await;
-                None
-            },
-        ))?;
+        let line = self.recv_line_within(timeout)?;
         Some(
             serde_json::from_str(&line).unwrap_or_else(|err| {
                 panic!("the node wrote a line that is not JSON ({err}): {line}")
             }),
         )
+    }
+
+    /// The next line the node writes, as written; fails the test after
+    /// [`RECV_TIMEOUT`].
+    pub fn recv_line(&self) -> String {
+        self.recv_line_within(RECV_TIMEOUT)
+            .unwrap_or_else(|| panic!("the node wrote nothing within {RECV_TIMEOUT:?}"))
+    }
+
+    /// The next line the node writes within `timeout`, if any.
+    pub fn recv_line_within(&self, timeout: Duration) -> Option<String> {
+        smol::block_on(smol::future::or(
+            async { self.remote.from_node.recv().await.ok() },
+            async {
+                smol::Timer::after(timeout).await;
+                None
+            },
+        ))
     }
 
     /// Closes the node's input, waits for it to stop, and returns whatever
