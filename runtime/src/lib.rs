@@ -79,7 +79,7 @@ mod start;
 pub mod testing;
 
 pub use ctx::{Ctx, RpcReply, DEFAULT_RPC_TIMEOUT};
-pub use env::{Clock, Env, Remote, StdioThreads, SystemClock, Transport};
+pub use env::{Clock, Env, Remote, StdioThreads, SystemClock, Transport, STDIO_QUEUE};
 pub use error::{Error, ErrorCode};
 pub use glomers_macros::maelstrom_node;
 pub use kv::{Ack, Kv};
