@@ -18,7 +18,7 @@ use smol::channel::{self, Receiver, Sender, TrySendError};
 use smol::LocalExecutor;
 
 use crate::env::{Clock, Env};
-use crate::kv::Kv;
+use crate::kv::{Ack, Kv};
 use crate::message::{parse_reply, Body, Outgoing, ReplyTo};
 use crate::node::LocalFuture;
 use crate::panic::Guarded;
@@ -197,6 +197,30 @@ impl Ctx {
         M: Serialize + ?Sized,
     {
         self.rpc_with_timeout(dest, message, self.inner.rpc_timeout.get())
+    }
+
+    /// Sends `message` to `dest` and waits for a reply that is not an error:
+    /// an RPC that wants only success. The reply's fields are ignored.
+    ///
+    /// `ctx.rpc(peer, &msg).await?` with the reply unused leaves the reply
+    /// type for the compiler to guess; `call` says what is meant.
+    ///
+    /// ```no_run
+    /// # use glomers::prelude::*;
+    /// # #[derive(Serialize)] #[serde(tag = "type", rename = "replicate")] struct Replicate { value: u64 }
+    /// async fn replicate(ctx: Ctx, value: u64) -> Result<(), Error> {
+    ///     for peer in ctx.peers() {
+    ///         ctx.call(peer, &Replicate { value }).await?;
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn call<M>(&self, dest: &str, message: &M) -> impl Future<Output = Result<(), Error>>
+    where
+        M: Serialize + ?Sized,
+    {
+        let reply = self.rpc::<Ack, M>(dest, message);
+        async move { reply.await.map(|Ack {}| ()) }
     }
 
     /// [`Ctx::rpc`] with its own timeout.

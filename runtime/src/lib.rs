@@ -65,6 +65,7 @@
 //! wrong type is answered with error 12, an unknown type with error 10, a
 //! line that is not JSON is reported on stderr, and the node keeps serving.
 
+mod checks;
 mod ctx;
 mod env;
 mod error;
@@ -104,6 +105,7 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
 
+    pub use crate::checks::*;
     pub use crate::start::{how, Starting};
 
     use crate::node::{LocalFuture, Shared};

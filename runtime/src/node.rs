@@ -130,6 +130,10 @@ pub struct Periodic<S> {
 ///
 /// Write it by hand only to go without the macro.
 pub trait Handlers: Sized + 'static {
+    /// The message enum `#[maelstrom_node]` generates (the struct's
+    /// `<Struct>Msg` is an alias of it); `()` in an impl written by hand.
+    type Msg;
+
     /// The message types with a handler.
     const TYPES: &'static [&'static str];
 

@@ -248,3 +248,83 @@ fn a_peer_that_does_not_read_stops_the_node_reading_and_loses_nothing() {
     to_node.close();
     node.join().unwrap();
 }
+
+/// Keeps `hold` requests to answer later, and drops them on `forget`.
+#[maelstrom_node]
+#[derive(Default)]
+struct Holder {
+    held: Vec<Responder<CountOk>>,
+}
+
+#[maelstrom_node]
+impl Holder {
+    #[handle("hold")]
+    fn hold(&mut self, reply: Responder<CountOk>) {
+        self.held.push(reply);
+    }
+
+    #[handle("release")]
+    fn release(&mut self) -> CountOk {
+        let count = self.held.len() as u64;
+        for reply in self.held.drain(..) {
+            reply.ok(CountOk { count });
+        }
+        CountOk { count }
+    }
+
+    #[handle("forget")]
+    fn forget(&mut self) {
+        self.held.clear();
+    }
+}
+
+#[test]
+fn a_responder_answers_later_exactly_once() {
+    let mut node = TestNode::start(Holder::default);
+    node.init("n1", &["n1"]);
+    node.send("c1", json!({"type": "hold", "msg_id": 1}));
+    node.send("c2", json!({"type": "hold", "msg_id": 2}));
+    assert_eq!(
+        node.recv_within(Duration::from_millis(50)),
+        None,
+        "answered early"
+    );
+    node.send("c3", json!({"type": "release", "msg_id": 3}));
+    let answers: Vec<Value> = (0..3).map(|_| node.recv()).collect();
+    assert_eq!(
+        answers[0],
+        json!({"src": "n1", "dest": "c1", "body": {"type": "hold_ok", "in_reply_to": 1, "count": 2}})
+    );
+    assert_eq!(answers[1]["dest"], "c2");
+    assert_eq!(answers[2]["body"]["type"], "release_ok");
+    node.send("c3", json!({"type": "release", "msg_id": 4}));
+    assert_eq!(node.recv()["body"]["count"], 0, "answered twice");
+}
+
+/// Runs in a child process of the test below (it does nothing otherwise):
+/// a responder dropped unanswered, with stderr captured by the parent.
+#[test]
+fn child_drops_a_responder() {
+    if std::env::var_os("GLOMERS_CHILD_DROPS_A_RESPONDER").is_none() {
+        return;
+    }
+    let mut node = TestNode::start(Holder::default);
+    node.init("n1", &["n1"]);
+    node.send("c1", json!({"type": "hold", "msg_id": 7}));
+    node.request("c2", json!({"type": "forget", "msg_id": 8}));
+}
+
+#[test]
+fn dropping_a_responder_unanswered_is_logged() {
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_drops_a_responder", "--nocapture"])
+        .env("GLOMERS_CHILD_DROPS_A_RESPONDER", "1")
+        .output()
+        .unwrap();
+    assert!(child.status.success());
+    let stderr = String::from_utf8_lossy(&child.stderr);
+    assert!(
+        stderr.contains("the reply to `hold` (msg 7) from c1 was dropped unanswered"),
+        "{stderr}"
+    );
+}
