@@ -1,5 +1,5 @@
 //! Code generation for a validated node: the message enum and the
-//! `glomers::Handlers` impl that dispatches to the methods.
+//! `glomers::__private::Handlers` impl that dispatches to the methods.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -48,14 +48,14 @@ pub fn node_impl(node: &NodeImpl, id: usize) -> TokenStream {
 
         #checks
 
-        #impl_token ::glomers::Handlers for #self_ty {
+        #impl_token ::glomers::__private::Handlers for #self_ty {
             type Msg = #msg;
 
             const TYPES: &'static [&'static str] = &[#(#types),*];
 
             #dispatch
 
-            fn periodic() -> ::std::vec::Vec<::glomers::Periodic<Self>> {
+            fn periodic() -> ::std::vec::Vec<::glomers::__private::Periodic<Self>> {
                 ::std::vec![#(#periodic),*]
             }
 
@@ -100,15 +100,15 @@ pub fn fallback(node: &NodeImpl, id: usize) -> TokenStream {
             }
         }
 
-        #impl_token ::glomers::Handlers for #self_ty {
+        #impl_token ::glomers::__private::Handlers for #self_ty {
             type Msg = #msg;
 
             const TYPES: &'static [&'static str] = &[];
 
             fn dispatch(
-                _: &::glomers::Shared<Self>,
+                _: &::glomers::__private::Shared<Self>,
                 _: &::glomers::Ctx,
-                _: ::glomers::Request<'_>,
+                _: ::glomers::__private::Request<'_>,
             ) -> ::std::result::Result<(), ::glomers::__private::serde_json::Error> {
                 ::std::unreachable!("`#[maelstrom_node]` reported errors: this program does not compile")
             }
@@ -330,9 +330,9 @@ fn dispatch(handlers: &[&Method]) -> TokenStream {
     quote! {
         #[allow(unused_variables)]
         fn dispatch(
-            __state: &::glomers::Shared<Self>,
+            __state: &::glomers::__private::Shared<Self>,
             __ctx: &::glomers::Ctx,
-            __request: ::glomers::Request<'_>,
+            __request: ::glomers::__private::Request<'_>,
         ) -> ::std::result::Result<(), ::glomers::__private::serde_json::Error> {
             match __request.kind() {
                 #(#arms)*
@@ -353,7 +353,7 @@ fn periodic(method: &Method) -> Option<TokenStream> {
     let run = invoke(method, Reply::Periodic);
     let name = method.ident.unraw().to_string();
     Some(quote! {
-        ::glomers::Periodic {
+        ::glomers::__private::Periodic {
             name: #name,
             period: ::std::time::Duration::from_millis(#ms),
             run: |__state, __ctx| { #run },
@@ -366,7 +366,7 @@ fn on_init(method: &Method) -> TokenStream {
     quote! {
         #[allow(unused_variables)]
         fn on_init(
-            __state: &::glomers::Shared<Self>,
+            __state: &::glomers::__private::Shared<Self>,
             __ctx: &::glomers::Ctx,
             __responder: ::glomers::Responder,
         ) {

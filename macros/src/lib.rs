@@ -20,11 +20,7 @@ mod valid;
 
 use errors::Errors;
 
-/// Turns a struct and its impl block into a Maelstrom node.
-///
-/// Put it on the struct and on the impl block whose methods carry
-/// `#[handle("type")]`, `#[every(ms = N)]` and `#[init]`. See the `glomers`
-/// crate documentation for the forms each accepts.
+#[doc = include_str!("dsl.md")]
 #[proc_macro_attribute]
 pub fn maelstrom_node(args: TokenStream, input: TokenStream) -> TokenStream {
     let args = proc_macro2::TokenStream::from(args);
@@ -73,7 +69,7 @@ fn node_struct(item: ItemStruct, errors: &mut Errors) -> proc_macro2::TokenStrea
         impl ::glomers::__private::NodeStruct for #name {}
         #[doc = #doc]
         #[allow(dead_code)]
-        #vis type #alias = <#name as ::glomers::Handlers>::Msg;
+        #vis type #alias = <#name as ::glomers::__private::Handlers>::Msg;
     }
 }
 

@@ -447,6 +447,17 @@ impl Ctx {
     }
 }
 
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("node_id", &self.node_id())
+            .field("node_ids", &self.node_ids())
+            .field("pending_rpcs", &self.inner.pending.borrow().len())
+            .field("rpc_timeout", &self.inner.rpc_timeout.get())
+            .finish_non_exhaustive()
+    }
+}
+
 /// The reply of [`Ctx::rpc`], parsed as `R` when it arrives.
 #[must_use = "the request is sent already; awaiting the reply is what is left"]
 pub struct RpcReply<R> {
@@ -462,6 +473,12 @@ impl<R: DeserializeOwned> Future for RpcReply<R> {
             .as_mut()
             .poll(cx)
             .map(|body| body.and_then(|body| parse_reply(&body)))
+    }
+}
+
+impl<R> std::fmt::Debug for RpcReply<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RpcReply<{}>", std::any::type_name::<R>())
     }
 }
 

@@ -59,7 +59,7 @@ struct ReadOk<V> {
 ///     }
 /// }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Kv {
     ctx: Ctx,
     service: String,

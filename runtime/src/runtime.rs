@@ -9,11 +9,12 @@ use smol::LocalExecutor;
 
 use crate::ctx::Delivery;
 use crate::env::{Env, Transport};
+use crate::message::Request;
 use crate::message::{Header, Ids, Incoming, ReplyTo};
 use crate::node::{Handlers, Periodic, Shared};
 use crate::panic::{catch, Guarded};
 use crate::start::{Start, Starting};
-use crate::{log, Ctx, Error, Request};
+use crate::{log, Ctx, Error};
 
 /// Runs a node on stdin and stdout until stdin closes.
 ///
