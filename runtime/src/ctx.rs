@@ -130,22 +130,42 @@ impl Ctx {
     }
 
     /// Whether `init` has been handled.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// assert!(ctx.is_initialised());
+    /// ```
     pub fn is_initialised(&self) -> bool {
         self.inner.node_id.get().is_some()
     }
 
     /// This node's id, such as `"n1"` (empty before `init`).
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// assert_eq!(ctx.node_id(), "n1");
+    /// ```
     pub fn node_id(&self) -> &str {
         self.inner.node_id.get().map_or("", String::as_str)
     }
 
     /// Every node's id, this one included, in the order `init` gave them
     /// (the same order on every node; empty before `init`).
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// assert_eq!(ctx.node_ids(), ["n1", "n2", "n3"]);
+    /// ```
     pub fn node_ids(&self) -> &[String] {
         self.inner.node_ids.get().map_or(&[], Vec::as_slice)
     }
 
     /// The other nodes' ids.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// assert_eq!(ctx.peers().collect::<Vec<_>>(), ["n2", "n3"]);
+    /// ```
     pub fn peers(&self) -> impl Iterator<Item = &str> {
         let me = self.node_id();
         self.node_ids()
@@ -159,6 +179,22 @@ impl Ctx {
     /// `message` must serialize as a JSON object with a `type` field, such
     /// as a variant of the message enum `#[maelstrom_node]` generates. One
     /// that does not is reported on stderr and not sent.
+    ///
+    /// ```
+    /// # use glomers::prelude::*;
+    /// #[derive(Serialize)]
+    /// #[serde(tag = "type", rename = "gossip")]
+    /// struct Gossip {
+    ///     values: Vec<u64>,
+    /// }
+    ///
+    /// let (ctx, remote) = glomers::testing::detached_ctx("n1", &["n1", "n2"]);
+    /// ctx.send("n2", &Gossip { values: vec![7] });
+    /// assert_eq!(
+    ///     remote.from_node.try_recv().unwrap(),
+    ///     r#"{"src":"n1","dest":"n2","body":{"type":"gossip","values":[7]}}"#
+    /// );
+    /// ```
     pub fn send<M: Serialize + ?Sized>(&self, dest: &str, message: &M) {
         let body = Body {
             kind: None,
@@ -224,6 +260,17 @@ impl Ctx {
     }
 
     /// [`Ctx::rpc`] with its own timeout.
+    ///
+    /// ```no_run
+    /// # use glomers::prelude::*;
+    /// # use std::time::Duration;
+    /// # #[derive(Serialize)] #[serde(tag = "type", rename = "read")] struct Read {}
+    /// # #[derive(Deserialize)] struct ReadOk { value: u64 }
+    /// async fn quick_read(ctx: Ctx, peer: String) -> Result<u64, Error> {
+    ///     let reply: ReadOk = ctx.rpc_with_timeout(&peer, &Read {}, Duration::from_millis(50)).await?;
+    ///     Ok(reply.value)
+    /// }
+    /// ```
     pub fn rpc_with_timeout<R, M>(&self, dest: &str, message: &M, timeout: Duration) -> RpcReply<R>
     where
         R: DeserializeOwned,
@@ -276,46 +323,105 @@ impl Ctx {
 
     /// Sets the timeout of [`Ctx::rpc`] (and so of the KV clients); the
     /// default is [`DEFAULT_RPC_TIMEOUT`].
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// ctx.set_rpc_timeout(std::time::Duration::from_millis(250));
+    /// ```
     pub fn set_rpc_timeout(&self, timeout: Duration) {
         self.inner.rpc_timeout.set(timeout);
     }
 
     /// A client for Maelstrom's linearizable key-value service `lin-kv`.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// assert_eq!(ctx.lin_kv().service(), "lin-kv");
+    /// ```
     pub fn lin_kv(&self) -> Kv {
         self.kv("lin-kv")
     }
 
     /// A client for the sequentially consistent `seq-kv` service.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// assert_eq!(ctx.seq_kv().service(), "seq-kv");
+    /// ```
     pub fn seq_kv(&self) -> Kv {
         self.kv("seq-kv")
     }
 
     /// A client for the last-write-wins `lww-kv` service.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// assert_eq!(ctx.lww_kv().service(), "lww-kv");
+    /// ```
     pub fn lww_kv(&self) -> Kv {
         self.kv("lww-kv")
     }
 
     /// A client for the key-value service with node id `service`.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// assert_eq!(ctx.kv("my-kv").service(), "my-kv");
+    /// ```
     pub fn kv(&self, service: &str) -> Kv {
         Kv::new(self.clone(), service)
     }
 
     /// The time from the node's clock, as a duration since the Unix epoch.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// let before = ctx.now();
+    /// assert!(ctx.now() >= before);
+    /// ```
     pub fn now(&self) -> Duration {
         self.inner.clock.now()
     }
 
     /// A future that completes after `duration` on the node's clock.
+    ///
+    /// ```no_run
+    /// # use glomers::prelude::*;
+    /// # use std::time::Duration;
+    /// /// Retries a read until the key exists.
+    /// async fn wait_for(ctx: Ctx, key: &str) -> Result<u64, Error> {
+    ///     loop {
+    ///         match ctx.lin_kv().read(key).await {
+    ///             Err(err) if err.code == ErrorCode::KeyDoesNotExist => {
+    ///                 ctx.sleep(Duration::from_millis(10)).await
+    ///             }
+    ///             done => return done,
+    ///         }
+    ///     }
+    /// }
+    /// ```
     pub fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
         self.inner.clock.sleep(duration)
     }
 
     /// A random number from the node's generator (seeded by its [`Env`]).
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// let (a, b) = (ctx.random_u64(), ctx.random_u64());
+    /// assert_ne!(a, b); // from the node's seeded generator
+    /// ```
     pub fn random_u64(&self) -> u64 {
         self.inner.rng.borrow_mut().u64(..)
     }
 
     /// A random number in `0..bound`; `bound` must not be zero.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// let peer = ctx.random_below(ctx.node_ids().len() as u64);
+    /// assert!(peer < 3);
+    /// ```
     pub fn random_below(&self, bound: u64) -> u64 {
         self.inner.rng.borrow_mut().u64(..bound)
     }
@@ -323,6 +429,24 @@ impl Ctx {
     /// Runs `future` on the node's executor, beside the handlers; it is
     /// dropped when the node stops (and not started if it has stopped). A
     /// panic in it ends the task, not the node, and is logged.
+    ///
+    /// ```no_run
+    /// # use glomers::prelude::*;
+    /// # use std::time::Duration;
+    /// # #[derive(Serialize)] #[serde(tag = "type", rename = "ping")] struct Ping {}
+    /// /// Pings every peer once a second, beside the handlers.
+    /// fn start_pinging(ctx: &Ctx) {
+    ///     let ctx = ctx.clone();
+    ///     ctx.clone().spawn(async move {
+    ///         loop {
+    ///             for peer in ctx.peers() {
+    ///                 ctx.send(peer, &Ping {});
+    ///             }
+    ///             ctx.sleep(Duration::from_secs(1)).await;
+    ///         }
+    ///     });
+    /// }
+    /// ```
     pub fn spawn(&self, future: impl Future<Output = ()> + 'static) {
         self.spawn_guarded("a task spawned with `Ctx::spawn`", Box::pin(future));
     }

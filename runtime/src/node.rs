@@ -70,6 +70,39 @@ impl<S> Node<S> {
     }
 
     /// Runs `f` with the node's state and returns what it returns.
+    ///
+    /// ```
+    /// use glomers::prelude::*;
+    ///
+    /// #[maelstrom_node]
+    /// #[derive(Default)]
+    /// struct Tally {
+    ///     seen: u64,
+    /// }
+    ///
+    /// #[maelstrom_node]
+    /// impl Tally {
+    ///     #[handle("bump")]
+    ///     async fn bump(mut node: Node<Self>, ctx: Ctx) -> Result<BumpOk, Error> {
+    ///         ctx.sleep(std::time::Duration::from_millis(1)).await;
+    ///         let seen = node.with(|tally| {
+    ///             tally.seen += 1;
+    ///             tally.seen
+    ///         });
+    ///         Ok(BumpOk { seen })
+    ///     }
+    /// }
+    ///
+    /// #[derive(Serialize)]
+    /// struct BumpOk {
+    ///     seen: u64,
+    /// }
+    ///
+    /// let mut node = glomers::testing::TestNode::start(Tally::default);
+    /// node.init("n1", &["n1"]);
+    /// let reply = node.request("c1", serde_json::json!({"type": "bump", "msg_id": 1}));
+    /// assert_eq!(reply["body"]["seen"], 1);
+    /// ```
     pub fn with<R>(&mut self, f: impl FnOnce(&mut S) -> R) -> R {
         f(&mut self.state.borrow_mut())
     }
