@@ -10,11 +10,11 @@ use smol::LocalExecutor;
 use crate::ctx::Delivery;
 use crate::env::{Env, Transport};
 use crate::message::Request;
-use crate::message::{Header, Ids, Incoming, ReplyTo};
+use crate::message::{Header, Ids, Incoming};
 use crate::node::{Handlers, Periodic, Shared};
 use crate::panic::{catch, Guarded};
 use crate::start::{Start, Starting};
-use crate::{log, Ctx, Error};
+use crate::{log, Ctx, Error, Responder};
 
 /// Runs a node on stdin and stdout until stdin closes.
 ///
@@ -286,30 +286,32 @@ impl<How, N: Start<How>> Router<How, N> {
             return; // unreachable: `start` goes with the first valid init
         };
         self.ctx.initialise(fields.node_id, fields.node_ids);
-        let reply_to = request.reply_to(&self.ctx);
+        let responder: Responder = Responder::new(request.reply_to(&self.ctx));
+        // The responder goes into the closure and comes back out: if the
+        // constructor panics, it is dropped while unwinding and answered
+        // with error 13 naming the panic.
         let built = catch(&self.ctx, &"the node's constructor", || {
-            start.start(&self.ctx)
+            let responder = responder;
+            (responder, start.start(&self.ctx))
         });
         match built {
-            Some(Starting::Ready(Ok(node))) => started(&self.state, &self.ctx, node, reply_to),
-            Some(Starting::Ready(Err(err))) => reply_to.error(&err),
-            None => reply_to.error(&Error::crash("the node's constructor panicked")),
-            Some(Starting::Later(building)) => {
+            None => {}
+            Some((responder, Starting::Ready(Ok(node)))) => {
+                started(&self.state, &self.ctx, node, responder)
+            }
+            Some((responder, Starting::Ready(Err(err)))) => responder.error(err),
+            Some((responder, Starting::Later(building))) => {
                 let slot = self.state.clone();
                 let ctx = self.ctx.clone();
-                let reply_to = RefCell::new(Some(reply_to));
                 let task = async move {
                     let built = building.await;
-                    if let Some(reply_to) = reply_to.take() {
-                        match built {
-                            Ok(node) => started(&slot, &ctx, node, reply_to),
-                            Err(err) => reply_to.error(&err),
-                        }
+                    match built {
+                        Ok(node) => started(&slot, &ctx, node, responder),
+                        Err(err) => responder.error(err),
                     }
                 };
-                let guarded =
-                    Guarded::new(&self.ctx, "the node's async constructor", Box::pin(task));
-                self.ctx.spawn_guarded("init", Box::pin(guarded));
+                self.ctx
+                    .spawn_guarded("the node's async constructor", Box::pin(task));
             }
         }
     }
@@ -317,10 +319,10 @@ impl<How, N: Start<How>> Router<How, N> {
 
 /// Installs the built state, runs the init hook (which answers `init`) and
 /// starts the periodic methods.
-fn started<S: Handlers>(slot: &OnceCell<Shared<S>>, ctx: &Ctx, node: S, reply_to: ReplyTo) {
+fn started<S: Handlers>(slot: &OnceCell<Shared<S>>, ctx: &Ctx, node: S, responder: Responder) {
     let state = slot.get_or_init(|| Rc::new(RefCell::new(node)));
     catch(ctx, &"the `#[init]` method", || {
-        S::on_init(state, ctx, crate::Responder::new(reply_to))
+        S::on_init(state, ctx, responder)
     });
     for periodic in S::periodic() {
         ctx.spawn_guarded(

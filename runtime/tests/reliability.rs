@@ -328,3 +328,33 @@ fn dropping_a_responder_unanswered_is_logged() {
         "{stderr}"
     );
 }
+
+impl Fragile {
+    fn refuse_to_start(ctx: &Ctx) -> Self {
+        panic!("no node may be {}", ctx.node_id());
+    }
+
+    async fn refuse_later(ctx: Ctx) -> Self {
+        ctx.sleep(Duration::from_millis(1)).await;
+        panic!("still no");
+    }
+}
+
+#[test]
+fn a_panicking_constructor_answers_init_with_error_13() {
+    let node = TestNode::start(|| Fragile::refuse_to_start);
+    let init = json!({"type": "init", "msg_id": 1, "node_id": "n1", "node_ids": ["n1"]});
+    let reply = node.request("c0", init.clone());
+    assert_eq!(reply["body"]["code"], 13, "{reply}");
+    assert!(reply["body"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("no node may be n1"));
+    let count = node.request("c1", json!({"type": "count", "msg_id": 2}));
+    assert_eq!(count["body"]["code"], 11, "{count}");
+
+    let node = TestNode::start(|| Fragile::refuse_later);
+    let reply = node.request("c0", init);
+    assert_eq!(reply["body"]["code"], 13, "{reply}");
+    assert!(reply["body"]["text"].as_str().unwrap().contains("still no"));
+}
