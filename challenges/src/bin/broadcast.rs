@@ -93,7 +93,7 @@ fn interval() -> Result<Duration, String> {
 
 fn main() {
     let interval = interval().unwrap_or_else(|err| {
-        eprintln!(
+        glomers::log!(
             "broadcast: {err}\nusage: broadcast [--interval-ms N]   (0 sends every value at once)"
         );
         std::process::exit(2);
