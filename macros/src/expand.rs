@@ -172,7 +172,9 @@ fn message_enum(
     quote! {
         #[doc = #doc]
         #[doc(hidden)]
-        #[allow(dead_code, non_camel_case_types)]
+        // `pub` (it is the `Handlers::Msg` of a struct that may be public)
+        // but hidden; its fields may be of the author's private types.
+        #[allow(dead_code, non_camel_case_types, private_interfaces)]
         pub enum #msg {
             #(#variants),*
         }

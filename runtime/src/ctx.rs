@@ -215,8 +215,8 @@ impl Ctx {
     /// The message leaves at once, when `rpc` is called; awaiting only waits
     /// for the answer, and the node serves other messages meanwhile. An
     /// `error` reply becomes `Err` with its code; no reply in time becomes
-    /// error 0 (timeout, indefinite). Use [`Ack`](crate::Ack) for `R` when
-    /// the reply carries nothing of interest.
+    /// error 0 (timeout, indefinite). When the reply carries nothing of
+    /// interest, use [`Ctx::call`] (or [`Ack`] for `R`).
     ///
     /// ```no_run
     /// # use glomers::prelude::*;

@@ -340,6 +340,12 @@ pub(crate) fn parse_reply<T: DeserializeOwned>(body: &RawValue) -> Result<T, Err
             fields.text.into_owned(),
         ));
     }
+    if std::any::type_name::<T>() == "()" {
+        // `rpc::<(), _>` (what the compiler falls back to, and suggests, for
+        // an RPC whose reply goes unused) asks for success only.
+        return serde_json::from_str("null")
+            .map_err(|err| Error::crash(format!("unreachable: {err}")));
+    }
     serde_json::from_str(body.get()).map_err(|err| {
         Error::crash(format!(
             "the reply {} did not parse as {}: {err}",
@@ -375,6 +381,14 @@ mod tests {
         ))
         .unwrap_err();
         assert_eq!(err, Error::key_does_not_exist("not found"));
+    }
+
+    #[test]
+    fn a_unit_reply_type_asks_for_success_only() {
+        let ok = parse_reply::<()>(&raw(r#"{"type":"write_ok","in_reply_to":3}"#));
+        assert_eq!(ok, Ok(()));
+        let err = parse_reply::<()>(&raw(r#"{"type":"error","in_reply_to":3,"code":22}"#));
+        assert_eq!(err.unwrap_err().code, ErrorCode::PreconditionFailed);
     }
 
     #[test]

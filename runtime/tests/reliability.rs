@@ -49,6 +49,12 @@ impl Fragile {
         ctx.rpc(&peer, &FragileMsg::Count {}).await
     }
 
+    /// What the compiler suggests for an RPC whose reply goes unused.
+    #[handle("poke")]
+    async fn poke(ctx: Ctx, peer: String) -> Result<(), Error> {
+        ctx.rpc::<(), _>(&peer, &FragileMsg::Count {}).await
+    }
+
     #[handle("ticks")]
     fn ticks(&self) -> CountOk {
         CountOk { count: self.ticks }
@@ -165,6 +171,21 @@ fn rpc_replies_from_anyone_but_the_callee_are_stray() {
     assert_eq!(
         reply["body"],
         json!({"type": "ask_ok", "in_reply_to": 1, "count": 5})
+    );
+}
+
+#[test]
+fn an_rpc_for_unit_wants_only_success() {
+    let node = started();
+    node.send("c1", json!({"type": "poke", "msg_id": 1, "peer": "n2"}));
+    let id = node.recv()["body"]["msg_id"].clone();
+    node.send(
+        "n2",
+        json!({"type": "count_ok", "in_reply_to": id, "count": 3}),
+    );
+    assert_eq!(
+        node.recv()["body"],
+        json!({"type": "poke_ok", "in_reply_to": 1})
     );
 }
 
