@@ -81,10 +81,12 @@ pub fn run_with<How, N: Start<How>>(node: N, env: Env) {
             // Lines that found the transport full go out before more input
             // is read: a node that cannot write stops reading.
             ctx.room().await;
-            let Ok(line) = env.transport.incoming.recv().await else {
+            let Ok(lines) = env.transport.incoming.recv().await else {
                 break;
             };
-            router.route(&line);
+            for line in lines.split('\n') {
+                router.route(line);
+            }
         }
         ctx.room().await;
     }));
