@@ -22,13 +22,38 @@ pub struct Totals {
     others: BTreeMap<String, Entry>,
 }
 
+/// An add refused because this node's total would leave the `i64` range;
+/// nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overflow {
+    pub total: i64,
+    pub delta: i64,
+}
+
+impl std::fmt::Display for Overflow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "adding {} to this node's total {} would overflow a 64-bit integer; nothing was added",
+            self.delta, self.total
+        )
+    }
+}
+
 impl Totals {
-    /// Adds `delta` to this node's total.
-    pub fn add(&mut self, delta: i64) {
-        if delta != 0 {
-            self.own.total += delta;
-            self.own.version += 1;
+    /// Adds `delta` to this node's total, unless the total would overflow.
+    pub fn add(&mut self, delta: i64) -> Result<(), Overflow> {
+        if delta == 0 {
+            return Ok(());
         }
+        let overflow = Overflow {
+            total: self.own.total,
+            delta,
+        };
+        let total = self.own.total.checked_add(delta).ok_or(overflow)?;
+        let version = self.own.version.checked_add(1).ok_or(overflow)?;
+        self.own = Entry { version, total };
+        Ok(())
     }
 
     /// This node's entry, to publish.
@@ -48,9 +73,11 @@ impl Totals {
         }
     }
 
-    /// The counter's value as far as this node knows.
-    pub fn value(&self) -> i64 {
-        self.own.total + self.others.values().map(|e| e.total).sum::<i64>()
+    /// The counter's value as far as this node knows; wide enough for any
+    /// number of 64-bit totals, whatever other nodes published.
+    pub fn value(&self) -> i128 {
+        let others: i128 = self.others.values().map(|e| i128::from(e.total)).sum();
+        i128::from(self.own.total) + others
     }
 }
 
@@ -61,7 +88,7 @@ mod tests {
     #[test]
     fn stale_entries_never_win() {
         let mut totals = Totals::default();
-        totals.add(5);
+        totals.add(5).unwrap();
         assert!(totals.merge(
             "n2",
             Entry {
@@ -103,9 +130,9 @@ mod tests {
     #[test]
     fn zero_adds_change_nothing() {
         let mut totals = Totals::default();
-        totals.add(0);
+        totals.add(0).unwrap();
         assert_eq!(totals.own(), Entry::default());
-        totals.add(-2);
+        totals.add(-2).unwrap();
         assert_eq!(
             totals.own(),
             Entry {
@@ -113,6 +140,33 @@ mod tests {
                 total: -2
             }
         );
+    }
+
+    #[test]
+    fn adds_that_would_overflow_are_refused_and_change_nothing() {
+        let mut totals = Totals::default();
+        totals.add(i64::MAX).unwrap();
+        let before = totals.own();
+        assert!(totals.add(1).is_err());
+        assert_eq!(totals.own(), before);
+        assert_eq!(totals.value(), i128::from(i64::MAX));
+        totals.add(i64::MIN).unwrap();
+        assert_eq!(totals.value(), -1);
+        assert!(totals.add(i64::MIN).is_err());
+    }
+
+    #[test]
+    fn huge_totals_from_other_nodes_add_up_without_overflow() {
+        let mut totals = Totals::default();
+        totals.add(i64::MAX).unwrap();
+        for node in ["n2", "n3"] {
+            let forged = Entry {
+                version: u64::MAX,
+                total: i64::MAX,
+            };
+            assert!(totals.merge(node, forged));
+        }
+        assert_eq!(totals.value(), 3 * i128::from(i64::MAX));
     }
 
     #[test]

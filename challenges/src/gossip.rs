@@ -245,6 +245,9 @@ impl Gossip {
                 last,
                 values,
             } => {
+                if first == 0 || first > last || last == u64::MAX {
+                    return Vec::new(); // not a batch range any link can have
+                }
                 self.last_batch = Some(now);
                 let mut learned = false;
                 for value in values {
@@ -688,6 +691,39 @@ mod tests {
         };
         assert!(node.receive("n2", resend, secs(2)).is_empty());
         assert_eq!(node.values().collect::<Vec<_>>(), [9, 7, 8]);
+    }
+
+    #[test]
+    fn forged_batch_numbers_change_nothing() {
+        let ids: Vec<String> = vec!["n1".into(), "n2".into()];
+        let mut node = Gossip::new("n1", &ids, Timing::with_interval(Duration::ZERO));
+        for (first, last) in [(1, u64::MAX), (u64::MAX, u64::MAX), (5, 3), (0, 0)] {
+            let forged = Message::Gossip {
+                first,
+                last,
+                values: vec![7],
+            };
+            assert!(node.receive("n2", forged, secs(1)).is_empty());
+        }
+        assert_eq!(node.values().count(), 0);
+        // The link still expects batch 1, and still takes it.
+        let honest = Message::Gossip {
+            first: 1,
+            last: 1,
+            values: vec![8],
+        };
+        assert!(node.receive("n2", honest, secs(2)).is_empty());
+        assert_eq!(node.values().collect::<Vec<_>>(), [8]);
+        let huge = [
+            Message::Nack { from: u64::MAX },
+            Message::Resend {
+                to: "n2".into(),
+                from: u64::MAX,
+            },
+        ];
+        for message in huge {
+            assert!(node.receive("n2", message, secs(3)).is_empty());
+        }
     }
 
     #[test]

@@ -166,7 +166,8 @@ impl Logs {
         for (key, run) in push.entries {
             let log = self.logs.entry(key.clone()).or_default();
             let have = log.len() as u64;
-            let end = run.start + run.msgs.len() as u64;
+            // A run whose end is past 2^64 cannot follow any copy.
+            let end = run.start.checked_add(run.msgs.len() as u64).unwrap_or(0);
             if run.start <= have && have < end {
                 log.extend(run.msgs.into_iter().skip((have - run.start) as usize));
             }
@@ -297,6 +298,32 @@ mod tests {
         assert!(
             n1.pushes(RESEND_AFTER * 3).is_empty(),
             "nothing left to send"
+        );
+    }
+
+    #[test]
+    fn forged_offsets_near_2_pow_64_change_nothing() {
+        let (mut n1, mut n2) = cluster();
+        let key = owned_key(&n1);
+        let forged = Push {
+            entries: [(
+                key.clone(),
+                Run {
+                    start: u64::MAX,
+                    msgs: vec![json!(1), json!(2)],
+                },
+            )]
+            .into(),
+            committed: [(key.clone(), u64::MAX)].into(),
+        };
+        assert_eq!(n2.receive(forged)[&key], 0);
+        assert!(n2.poll(&offsets(&[(&key, 0)])).is_empty());
+        assert!(n2.poll(&offsets(&[(&key, u64::MAX)])).is_empty());
+        n1.append(&key, json!(3));
+        n1.acknowledge("n2", [(key.clone(), u64::MAX)].into());
+        assert!(
+            n1.pushes(Duration::ZERO).is_empty(),
+            "nothing to push past the end"
         );
     }
 

@@ -3,6 +3,7 @@
 
 pub mod counter;
 pub mod gossip;
+pub mod gossip_set;
 pub mod kafka;
 pub mod push_window;
 pub mod snowflake;

@@ -90,7 +90,10 @@ impl Store {
             })
             .collect();
         if !written.is_empty() {
-            self.clock += 1;
+            self.clock = self
+                .clock
+                .checked_add(1)
+                .ok_or("the Lamport clock is exhausted; the transaction was not run")?;
             let stamp = (self.clock, self.me.clone());
             let writes: Vec<(u64, Value)> = written.into_iter().collect();
             self.apply(&stamp, &writes);
@@ -130,6 +133,9 @@ impl Store {
     pub fn receive(&mut self, batches: Vec<Batch>) -> Vec<Stamp> {
         batches
             .into_iter()
+            // A stamp of 2^64 - 1 would leave no stamp for the next local
+            // transaction: refused (and not acknowledged).
+            .filter(|batch| batch.stamp.0 < u64::MAX)
             .map(|batch| {
                 self.clock = self.clock.max(batch.stamp.0);
                 self.apply(&batch.stamp, &batch.writes);
@@ -225,6 +231,25 @@ mod tests {
         n1.run(txn(json!([["w", 1, 30]]))).unwrap();
         let (_, batches) = n1.pushes(RESEND_AFTER).pop().unwrap();
         assert_eq!(batches.last().unwrap().stamp, (3, "n1".to_owned()));
+    }
+
+    #[test]
+    fn forged_stamps_near_2_pow_64_never_overflow_the_clock() {
+        let (mut n1, _) = cluster();
+        let forged = |clock| Batch {
+            stamp: (clock, "n2".to_owned()),
+            writes: vec![(1, json!(9))],
+        };
+        assert!(n1.receive(vec![forged(u64::MAX)]).is_empty(), "refused");
+        assert_eq!(
+            n1.run(txn(json!([["r", 1, null]]))).unwrap()[0].2,
+            json!(null)
+        );
+        assert_eq!(n1.receive(vec![forged(u64::MAX - 1)]).len(), 1);
+        n1.run(txn(json!([["w", 2, 1]]))).unwrap(); // the last stamp there is
+        let exhausted = n1.run(txn(json!([["w", 2, 2], ["r", 1, null]])));
+        assert!(exhausted.is_err());
+        assert_eq!(n1.run(txn(json!([["r", 2, null]]))).unwrap()[0].2, json!(1));
     }
 
     #[test]

@@ -68,7 +68,7 @@ fn bad_input_is_answered_or_logged_and_the_node_keeps_serving() {
 
     node.send_line("this is not json");
     node.send_line("{\"src\": \"c1\", \"dest\": \"n1\", \"body\": [1, 2]}");
-    node.send_line("{\"src\": \"c1\", \"dest\": \"n1\", \"body\": {\"type\": 5, \"msg_id\": 9}}");
+    node.send_line("{\"src\": \"c1\", \"dest\": \"n1\", \"body\": {\"type\": 5}}");
     node.send_line("{\"src\": \"c1\", \"dest\": \"n1\"}");
     node.send_line("");
     node.send("c1", json!({"in_reply_to": 77, "type": "read_ok"}));
@@ -127,4 +127,44 @@ fn bad_input_is_answered_or_logged_and_the_node_keeps_serving() {
             "stderr lacks {expected:?}:\n{stderr}"
         );
     }
+}
+
+#[test]
+fn payloads_come_back_byte_for_byte() {
+    let mut node = NodeProcess::init(ECHO, "n1", &["n1"]);
+    for payload in [
+        "123456789012345678901234567890",
+        "-0.000000000000000000000000000001e-5",
+        "1.0",
+        r#"{"a": [1, 2.50, "\u00e9"], "b": 18446744073709551616}"#,
+    ] {
+        node.send_line(&format!(
+            r#"{{"src": "c1", "dest": "n1", "body": {{"type": "echo", "msg_id": 1, "echo": {payload}}}}}"#
+        ));
+        let line = node.recv_line();
+        assert!(
+            line.contains(&format!(r#""echo":{payload}"#)),
+            "{payload} came back as {line}"
+        );
+    }
+    node.finish();
+}
+
+#[test]
+fn an_unwritable_stderr_does_not_stop_the_node() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let mut node = NodeProcess::start_with_stderr(ECHO, full.into());
+    node.node_id = "n1".into();
+    node.send_line("this is not json, so it is logged");
+    node.send(
+        "c0",
+        json!({"type": "init", "msg_id": 1, "node_id": "n1", "node_ids": ["n1"]}),
+    );
+    assert_eq!(node.recv()["body"]["type"], "init_ok");
+    node.send("c1", json!({"type": "echo", "msg_id": 2, "echo": "alive"}));
+    assert_eq!(node.recv()["body"]["echo"], "alive");
+    node.finish();
 }

@@ -46,6 +46,8 @@ pub struct Param {
     pub kind: ParamKind,
     /// The whole `pattern: Type`, to point errors at.
     pub tokens: TokenStream,
+    /// The type as written.
+    pub ty: Box<Type>,
 }
 
 /// What a parameter stands for, told by its type.
@@ -54,10 +56,12 @@ pub enum ParamKind {
     Ctx { by_ref: bool },
     /// `&mut Ctx`: not allowed.
     CtxMut,
-    /// `Src`: the sender's id.
-    Src,
+    /// `Src` (or `&Src`, `by_ref`): the sender's id.
+    Src { by_ref: bool },
     /// `Node<Self>`: the async handle on the state.
     Node,
+    /// `Responder<T>`: the handle that answers the request, now or later.
+    Responder,
     /// A body field named by the parameter.
     Field { name: Option<Ident>, ty: Box<Type> },
 }
@@ -68,6 +72,44 @@ pub enum Output {
     /// `Result<..>`: `Ok` replies, `Err` answers an error.
     Result(Box<Type>),
     Value(Box<Type>),
+}
+
+impl Output {
+    /// `T` and `E` of a `Result<T, E>` written with both arguments.
+    pub fn result_types(&self) -> Option<(&Type, &Type)> {
+        let Output::Result(ty) = self else {
+            return None;
+        };
+        let Type::Path(path) = &**ty else {
+            return None;
+        };
+        let segment = path.path.segments.last()?;
+        let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+            return None;
+        };
+        let mut types = args.args.iter().filter_map(|arg| match arg {
+            syn::GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        });
+        match (types.next(), types.next(), types.next()) {
+            (Some(ok), Some(err), None) => Some((ok, err)),
+            _ => None,
+        }
+    }
+}
+
+/// The single type argument of a path type such as `Responder<T>`.
+pub fn type_argument(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(ty) if args.args.len() == 1 => Some(ty),
+        _ => None,
+    }
 }
 
 impl Method {
@@ -85,6 +127,13 @@ impl Method {
             Some(Role::Handle { kind, .. }) => Some(kind),
             _ => None,
         }
+    }
+
+    /// Whether the method takes a `Responder<T>` and so answers through it.
+    pub fn takes_responder(&self) -> bool {
+        self.params
+            .iter()
+            .any(|param| matches!(param.kind, ParamKind::Responder))
     }
 
     /// The body fields the method takes, with their names and types.
@@ -170,6 +219,7 @@ fn method(sig: &syn::Signature, roles: Vec<RoleAttr>) -> Method {
             FnArg::Typed(typed) => params.push(Param {
                 kind: param_kind(&typed.pat, &typed.ty),
                 tokens: typed.to_token_stream(),
+                ty: typed.ty.clone(),
             }),
         }
     }
@@ -211,11 +261,14 @@ fn param_kind(pat: &Pat, ty: &Type) -> ParamKind {
                 ParamKind::Ctx { by_ref }
             };
         }
-        if !by_ref && last_ident_is(path, "Src") && plain {
-            return ParamKind::Src;
+        if !mutable && last_ident_is(path, "Src") && plain {
+            return ParamKind::Src { by_ref };
         }
         if !by_ref && last_ident_is(path, "Node") && !plain {
             return ParamKind::Node;
+        }
+        if !by_ref && last_ident_is(path, "Responder") {
+            return ParamKind::Responder;
         }
     }
     let name = match pat {

@@ -230,6 +230,24 @@ fn parse_every(attr: &Attribute) -> syn::Result<Role> {
             return Err(syn::Error::new_spanned(found, USAGE));
         }
         let lit: LitInt = input.parse()?;
+        if !lit.suffix().is_empty() {
+            let digits = lit.base10_digits();
+            let ms = match lit.suffix() {
+                "ms" => digits.to_owned(),
+                "s" | "sec" | "secs" => digits.parse::<u64>().map_or_else(
+                    |_| digits.to_owned(),
+                    |n| n.saturating_mul(1000).to_string(),
+                ),
+                _ => "100".to_owned(),
+            };
+            return Err(syn::Error::new(
+                lit.span(),
+                format_args!(
+                    "`{lit}`: the period is a number of milliseconds, with no unit suffix\n\
+                     help: write `#[every(ms = {ms})]`"
+                ),
+            ));
+        }
         match lit.base10_parse::<u64>() {
             Ok(0) => Err(syn::Error::new(
                 lit.span(),

@@ -5,6 +5,8 @@
 //! `valid` checks every rule and records all errors at once, and
 //! `expand` generates the code.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use proc_macro::TokenStream;
 use quote::quote;
 use syn::{Item, ItemStruct};
@@ -18,11 +20,7 @@ mod valid;
 
 use errors::Errors;
 
-/// Turns a struct and its impl block into a Maelstrom node.
-///
-/// Put it on the struct and on the impl block whose methods carry
-/// `#[handle("type")]`, `#[every(ms = N)]` and `#[init]`. See the `glomers`
-/// crate documentation for the forms each accepts.
+#[doc = include_str!("dsl.md")]
 #[proc_macro_attribute]
 pub fn maelstrom_node(args: TokenStream, input: TokenStream) -> TokenStream {
     let args = proc_macro2::TokenStream::from(args);
@@ -50,7 +48,8 @@ pub fn maelstrom_node(args: TokenStream, input: TokenStream) -> TokenStream {
     quote!(#output #compile_errors).into()
 }
 
-/// The struct as written, marked so the impl side can check it.
+/// The struct as written, marked so the impl side can check it, with the
+/// alias `<Struct>Msg` of the message enum its impl block generates.
 fn node_struct(item: ItemStruct, errors: &mut Errors) -> proc_macro2::TokenStream {
     if !item.generics.params.is_empty() {
         errors.at(
@@ -60,11 +59,22 @@ fn node_struct(item: ItemStruct, errors: &mut Errors) -> proc_macro2::TokenStrea
         return quote!(#item);
     }
     let name = &item.ident;
+    let vis = &item.vis;
+    let alias = expand::alias_ident(name);
+    let doc = format!(
+        "The messages `{name}` handles, one variant per `#[handle(\"type\")]` in CamelCase, with the handler's fields; each serializes with its `type` tag, ready for `Ctx::send` or `Ctx::rpc`."
+    );
     quote! {
         #item
         impl ::glomers::__private::NodeStruct for #name {}
+        #[doc = #doc]
+        #[allow(dead_code)]
+        #vis type #alias = <#name as ::glomers::__private::Handlers>::Msg;
     }
 }
+
+/// Numbers the expansions, so that each generated enum has its own name.
+static EXPANSIONS: AtomicUsize = AtomicUsize::new(0);
 
 fn node_impl(item: syn::ItemImpl, errors: &mut Errors) -> proc_macro2::TokenStream {
     let fallback = {
@@ -76,13 +86,14 @@ fn node_impl(item: syn::ItemImpl, errors: &mut Errors) -> proc_macro2::TokenStre
         return fallback;
     };
     valid::check(&node, errors);
+    let id = EXPANSIONS.fetch_add(1, Ordering::Relaxed);
     if errors.is_empty() {
-        expand::node_impl(&node)
+        expand::node_impl(&node, id)
     } else {
-        // Keep the user's code so that its own errors still show, without
-        // the helper attributes the compiler would not know.
-        let item = &node.item;
-        quote!(#item)
+        // The user's code (so that its own errors still show), and items
+        // that stand in for the generated ones, so that nothing else fails
+        // for want of them.
+        expand::fallback(&node, id)
     }
 }
 

@@ -136,6 +136,13 @@ fn check_method(method: &Method, errors: &mut Errors) {
     check_receiver(method, what, errors);
     check_params(method, role, what, errors);
     if let Role::Handle {
+        kind,
+        no_reply: None,
+    } = role
+    {
+        check_reply_types(method, &kind.value(), errors);
+    }
+    if let Role::Handle {
         no_reply: Some(no_reply),
         ..
     } = role
@@ -183,6 +190,7 @@ fn check_params(method: &Method, role: &Role, what: &str, errors: &mut Errors) {
     let mut seen_ctx = false;
     let mut seen_src = false;
     let mut seen_node = false;
+    let mut seen_responder = false;
     for param in &method.params {
         let written = &param.tokens;
         match &param.kind {
@@ -195,7 +203,7 @@ fn check_params(method: &Method, role: &Role, what: &str, errors: &mut Errors) {
                 written,
                 "take the context as `ctx: &Ctx` (or `ctx: Ctx`); it needs no `&mut`",
             ),
-            ParamKind::Src => {
+            ParamKind::Src { .. } => {
                 if !matches!(role, Role::Handle { .. }) {
                     errors.at(
                         written,
@@ -220,6 +228,33 @@ fn check_params(method: &Method, role: &Role, what: &str, errors: &mut Errors) {
                     );
                 }
             }
+            ParamKind::Responder => match role {
+                Role::Handle {
+                    no_reply: Some(no_reply),
+                    ..
+                } => errors.at(
+                    written,
+                    format_args!(
+                        "a `{no_reply}` handler answers nothing, so it has no responder\n\
+                         help: drop `{no_reply}` to answer through the responder, or remove this parameter"
+                    ),
+                ),
+                Role::Handle { .. } => {
+                    if std::mem::replace(&mut seen_responder, true) {
+                        errors.at(written, "the responder is already a parameter; take it once");
+                    } else if let Output::Result(ty) | Output::Value(ty) = &method.output {
+                        errors.at(
+                            ty,
+                            "a handler that takes a `Responder` answers through it, so it returns nothing\n\
+                             help: remove the return type, and answer with `reply.ok(..)`, `reply.error(..)` or `reply.result(..)`",
+                        );
+                    }
+                }
+                _ => errors.at(
+                    written,
+                    format_args!("{what} answers no request, so there is no `Responder` to take"),
+                ),
+            },
             ParamKind::Field { name, ty } => {
                 if !matches!(role, Role::Handle { .. }) {
                     errors.at(
@@ -246,6 +281,22 @@ fn check_field(name: Option<&Ident>, ty: &Type, written: &TokenStream, errors: &
         return;
     };
     let key = name.unraw().to_string();
+    if key == "src" {
+        errors.at(
+            written,
+            "`src` is the message's sender, not a field of its body\n\
+             help: take it as `src: Src` (or `src: &Src`); `Src` derefs to `&str`, and `String::from(src)` owns it",
+        );
+        return;
+    }
+    if key == "dest" {
+        errors.at(
+            written,
+            "`dest` is not a field of the body: a message's `dest` is this node\n\
+             help: take `ctx: &Ctx` and use `ctx.node_id()`",
+        );
+        return;
+    }
     if RESERVED.contains(&key.as_str()) {
         errors.at(
             name,
@@ -270,6 +321,76 @@ fn check_field(name: Option<&Ident>, ty: &Type, written: &TokenStream, errors: &
              help: write the type by its name",
         );
     }
+}
+
+/// Reply types that cannot become a reply body, told by their spelling: a
+/// reply's fields are merged into the body, so it must be a JSON object.
+fn check_reply_types(method: &Method, kind: &str, errors: &mut Errors) {
+    let reply = match &method.output {
+        Output::Value(ty) => Some(&**ty),
+        Output::Result(_) => method.output.result_types().map(|(ok, _)| ok),
+        Output::Unit => None,
+    };
+    let from_responder = method.params.iter().find_map(|param| match param.kind {
+        ParamKind::Responder => crate::ast::type_argument(&param.ty),
+        _ => None,
+    });
+    for ty in reply.into_iter().chain(from_responder) {
+        if let Some(problem) = not_an_object(ty, kind) {
+            errors.at(ty, problem);
+        }
+    }
+}
+
+/// Why `ty` cannot be a reply body, if its spelling shows it.
+fn not_an_object(ty: &Type, kind: &str) -> Option<String> {
+    let written = spelled(ty);
+    let struct_name = variant_name(&format!("{kind}_ok"))
+        .map_or_else(|| "ReplyOk".to_owned(), |ident| ident.to_string());
+    let wrap = || {
+        format!(
+            "`{written}` cannot be a reply: its fields are merged into `{{\"type\": \"{kind}_ok\", ...}}`, \
+             so it must serialize as a JSON object\n\
+             help: wrap it in a struct: `#[derive(Serialize)] struct {struct_name} {{ value: {written} }}`"
+        )
+    };
+    match ty {
+        Type::Tuple(tuple) if !tuple.elems.is_empty() => Some(wrap()),
+        Type::Array(_) | Type::Slice(_) => Some(wrap()),
+        Type::Reference(reference) => not_an_object(&reference.elem, kind),
+        Type::Paren(inner) => not_an_object(&inner.elem, kind),
+        Type::Path(path) if path.qself.is_none() => {
+            let last = path.path.segments.last()?.ident.to_string();
+            match last.as_str() {
+                "Option" => {
+                    let inner =
+                        crate::ast::type_argument(ty).map_or_else(|| "T".to_owned(), spelled);
+                    Some(format!(
+                        "`{written}` cannot be a reply: `None` has no fields to put in the reply body\n\
+                         help: return `Result<{inner}, Error>`, with an error for the case of nothing"
+                    ))
+                }
+                "bool" | "char" | "str" | "String" | "u8" | "u16" | "u32" | "u64" | "u128"
+                | "usize" | "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "f32" | "f64"
+                | "Vec" | "VecDeque" | "HashSet" | "BTreeSet" | "LinkedList" | "BinaryHeap" => {
+                    Some(wrap())
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A type as the author wrote it, without the token stream's spaces.
+fn spelled(ty: &Type) -> String {
+    let text = ty.to_token_stream().to_string();
+    text.replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
+        .replace("& ", "&")
+        .replace(" :: ", "::")
 }
 
 fn mentions_self(tokens: proc_macro2::TokenStream) -> bool {

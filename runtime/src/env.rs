@@ -7,13 +7,21 @@
 //! with a clock and a seed of their own.
 
 use std::future::Future;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use smol::channel::{self, Receiver, Sender};
+
+use crate::log;
+
+/// How many lines the queue to stdout holds (see [`Transport::stdio`]).
+pub const STDIO_QUEUE: usize = 1024;
+
+/// How many batches of lines the queue from stdin holds.
+const STDIN_BATCHES: usize = 8;
 
 /// A source of time for timeouts, periodic tasks and [`Ctx::now`](crate::Ctx::now).
 pub trait Clock {
@@ -41,11 +49,11 @@ impl Clock for SystemClock {
     }
 }
 
-/// The two directions of a node's message stream, one JSON line per item
-/// (without the trailing newline).
+/// The two directions of a node's message stream.
 ///
-/// The node reads `incoming` until it closes and writes every message it
-/// sends to `outgoing`.
+/// The node reads `incoming` until it closes; an item is one JSON line, or
+/// several separated by `\n` (no trailing newline). It writes every message
+/// it sends to `outgoing`, one line per item.
 #[derive(Debug)]
 pub struct Transport {
     /// Lines for the node to read.
@@ -77,16 +85,21 @@ impl Transport {
 
     /// A transport over the process's stdin and stdout.
     ///
-    /// A thread reads stdin line by line; another writes lines to a buffered
-    /// stdout and flushes whenever no further line is queued. Keep the
-    /// returned [`StdioThreads`] until the node has stopped: dropping it waits
-    /// for every queued line to be written.
+    /// A thread reads stdin and hands the node the lines waiting, in
+    /// batches of at most 128 lines (or about 16 kB); another writes lines
+    /// to a buffered stdout and flushes whenever no further line is queued.
+    /// The queues hold at most [`STDIO_QUEUE`] lines to stdout and 8
+    /// batches from stdin: a node that falls behind stops the reading of
+    /// stdin (the writer of stdin then blocks), and one whose stdout is not
+    /// read stops reading too, so memory stays bounded. Keep the returned
+    /// [`StdioThreads`] until the node has stopped: dropping it waits for
+    /// every queued line to be written.
     pub fn stdio() -> (Transport, StdioThreads) {
-        let (to_node, incoming) = channel::unbounded::<String>();
-        let (outgoing, from_node) = channel::unbounded::<String>();
+        let (to_node, incoming) = channel::bounded::<String>(STDIN_BATCHES);
+        let (outgoing, from_node) = channel::bounded::<String>(STDIO_QUEUE);
         let reader = std::thread::Builder::new()
             .name("stdin".into())
-            .spawn(move || read_lines(std::io::stdin().lock(), &to_node))
+            .spawn(move || read_lines(std::io::stdin(), &to_node))
             .expect("spawning the stdin thread");
         let writer = std::thread::Builder::new()
             .name("stdout".into())
@@ -102,29 +115,51 @@ impl Transport {
     }
 }
 
-/// Reads lines until end of input; bytes that are not UTF-8 are replaced, so
-/// that the node reports the line instead of stopping.
-fn read_lines(mut input: impl BufRead, to_node: &Sender<String>) {
+/// How many lines, at most, the stdin thread hands the node at once.
+const BATCH_LINES: usize = 128;
+/// How many bytes of lines, about, the stdin thread hands the node at once.
+const BATCH_BYTES: usize = 16 * 1024;
+
+/// Reads lines until end of input and hands them to the node in batches:
+/// the lines read so far, once no more input is waiting (or the batch is
+/// full). One wake-up per batch, not per line, is what lets a bounded queue
+/// keep the throughput of an unbounded one. Bytes that are not UTF-8 are
+/// replaced, so that the node reports the line instead of stopping.
+fn read_lines(input: impl Read, to_node: &Sender<String>) {
+    let mut input = BufReader::with_capacity(64 * 1024, input);
     let mut buf = Vec::new();
+    let mut batch = String::new();
+    let mut lines = 0;
     loop {
         buf.clear();
         match input.read_until(b'\n', &mut buf) {
-            Ok(0) => return,
+            Ok(0) => break,
             Ok(_) => {
                 while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                     buf.pop();
                 }
-                let line = String::from_utf8_lossy(&buf).into_owned();
-                if to_node.send_blocking(line).is_err() {
-                    return;
+                if lines > 0 {
+                    batch.push('\n');
+                }
+                batch.push_str(&String::from_utf8_lossy(&buf));
+                lines += 1;
+                let full = lines >= BATCH_LINES || batch.len() >= BATCH_BYTES;
+                if full || input.buffer().is_empty() {
+                    if to_node.send_blocking(std::mem::take(&mut batch)).is_err() {
+                        return;
+                    }
+                    lines = 0;
                 }
             }
             Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
             Err(err) => {
-                eprintln!("glomers: reading stdin failed: {err}");
-                return;
+                log::write(format_args!("reading stdin failed: {err}"));
+                break;
             }
         }
+    }
+    if lines > 0 {
+        let _ = to_node.send_blocking(batch);
     }
 }
 
@@ -174,6 +209,15 @@ pub struct Env {
     pub seed: u64,
 }
 
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("transport", &self.transport)
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Env {
     /// An environment over `transport` with the system clock and a seed
     /// drawn from the operating system's randomness.
@@ -195,11 +239,26 @@ mod tests {
         let (tx, rx) = channel::unbounded();
         let input: &[u8] = b"{\"a\":1}\r\nnot \xff utf8\nlast-without-newline";
         read_lines(input, &tx);
-        let lines: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+        let batches: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
         assert_eq!(
-            lines,
-            ["{\"a\":1}", "not \u{fffd} utf8", "last-without-newline"]
+            batches,
+            ["{\"a\":1}\nnot \u{fffd} utf8\nlast-without-newline"],
+            "what was waiting goes as one batch"
         );
+    }
+
+    #[test]
+    fn the_reader_batches_at_most_its_limit_of_lines() {
+        let (tx, rx) = channel::unbounded();
+        let input: String = (0..300).map(|i| format!("{i}\n")).collect();
+        read_lines(input.as_bytes(), &tx);
+        let batches: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+        assert!(batches.iter().all(|b| b.split('\n').count() <= BATCH_LINES));
+        let lines: Vec<String> = batches
+            .iter()
+            .flat_map(|b| b.split('\n').map(str::to_owned))
+            .collect();
+        assert_eq!(lines, (0..300).map(|i| i.to_string()).collect::<Vec<_>>());
     }
 
     #[test]

@@ -59,7 +59,7 @@ struct ReadOk<V> {
 ///     }
 /// }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Kv {
     ctx: Ctx,
     service: String,
@@ -74,11 +74,23 @@ impl Kv {
     }
 
     /// The service's node id, such as `"lin-kv"`.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1"]);
+    /// assert_eq!(ctx.seq_kv().service(), "seq-kv");
+    /// ```
     pub fn service(&self) -> &str {
         &self.service
     }
 
     /// The value under `key`; error 20 if there is none.
+    ///
+    /// ```no_run
+    /// # use glomers::prelude::*;
+    /// async fn leader(ctx: Ctx) -> Result<String, Error> {
+    ///     ctx.lin_kv().read("leader").await // error 20 if nobody wrote it
+    /// }
+    /// ```
     pub fn read<V, K>(&self, key: &K) -> impl Future<Output = Result<V, Error>>
     where
         V: DeserializeOwned,
@@ -90,6 +102,13 @@ impl Kv {
     }
 
     /// The value under `key`, or `default` if there is none.
+    ///
+    /// ```no_run
+    /// # use glomers::prelude::*;
+    /// async fn total(ctx: Ctx) -> Result<u64, Error> {
+    ///     ctx.seq_kv().read_or("total", 0).await
+    /// }
+    /// ```
     pub fn read_or<V, K>(&self, key: &K, default: V) -> impl Future<Output = Result<V, Error>>
     where
         V: DeserializeOwned,
@@ -105,6 +124,13 @@ impl Kv {
     }
 
     /// Sets `key` to `value`.
+    ///
+    /// ```no_run
+    /// # use glomers::prelude::*;
+    /// async fn claim(ctx: Ctx) -> Result<(), Error> {
+    ///     ctx.lin_kv().write("leader", ctx.node_id()).await
+    /// }
+    /// ```
     pub fn write<K, V>(&self, key: &K, value: &V) -> impl Future<Output = Result<(), Error>>
     where
         K: Serialize + ?Sized,
@@ -119,6 +145,14 @@ impl Kv {
     /// Sets `key` to `to` if it holds `from`: error 22 if it holds something
     /// else, error 20 if it is missing (unless `create_if_not_exists`, which
     /// then creates it with `to`).
+    ///
+    /// ```no_run
+    /// # use glomers::prelude::*;
+    /// /// Takes the lock if nobody holds it.
+    /// async fn lock(ctx: Ctx) -> Result<(), Error> {
+    ///     ctx.lin_kv().cas("lock", "", ctx.node_id(), true).await
+    /// }
+    /// ```
     pub fn cas<K, V>(
         &self,
         key: &K,

@@ -1,15 +1,22 @@
 //! The wire format: parsing incoming lines and writing outgoing bodies.
 
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::{Ctx, Error, ErrorCode};
+use crate::{log, Ctx, Error, ErrorCode};
 
 /// An incoming line: `{"src", "dest", "body"}` with the body left unparsed.
 #[derive(Deserialize)]
 pub(crate) struct Incoming<'a> {
-    pub src: &'a str,
+    #[serde(borrow)]
+    pub src: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub dest: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub body: &'a RawValue,
 }
@@ -18,7 +25,17 @@ pub(crate) struct Incoming<'a> {
 #[derive(Deserialize)]
 pub(crate) struct Header<'a> {
     #[serde(rename = "type", borrow, default)]
-    pub kind: Option<std::borrow::Cow<'a, str>>,
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub msg_id: Option<u64>,
+    #[serde(default)]
+    pub in_reply_to: Option<u64>,
+}
+
+/// The ids of a body whose [`Header`] did not parse (a `type` that is not a
+/// string, or given twice): enough to answer it, or to see it is a reply.
+#[derive(Deserialize)]
+pub(crate) struct Ids {
     #[serde(default)]
     pub msg_id: Option<u64>,
     #[serde(default)]
@@ -30,7 +47,7 @@ pub(crate) struct Header<'a> {
 pub(crate) struct ErrorFields<'a> {
     pub code: u64,
     #[serde(borrow, default)]
-    pub text: std::borrow::Cow<'a, str>,
+    pub text: Cow<'a, str>,
 }
 
 /// A body on the wire: the runtime's fields, then the message's own.
@@ -57,7 +74,7 @@ pub(crate) struct Outgoing<'a, B> {
 /// A request being dispatched to a handler: who sent it, its type, and its
 /// body, still unparsed.
 ///
-/// Generated code parses the body into the node's message enum with
+/// Generated code parses the body into the handler's fields with
 /// [`Request::parse`]; a failure becomes error 12 (malformed-request).
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
@@ -88,9 +105,15 @@ impl<'a> Request<'a> {
         serde_json::from_str(self.body.get())
     }
 
-    /// What it takes to answer this request later.
-    pub fn responder(&self) -> Responder {
-        Responder {
+    /// The handle that answers this request, now or later.
+    pub fn responder<T>(&self, ctx: &Ctx) -> Responder<T> {
+        Responder::new(self.reply_to(ctx))
+    }
+
+    pub(crate) fn reply_to(&self, ctx: &Ctx) -> ReplyTo {
+        ReplyTo {
+            ctx: ctx.clone(),
+            from: None,
             dest: self.src.to_owned(),
             kind: self.kind.to_owned(),
             msg_id: self.msg_id,
@@ -100,20 +123,19 @@ impl<'a> Request<'a> {
 
 /// The address of one reply: the requester, its `msg_id`, and the request
 /// type from which the reply's `<type>_ok` is made.
-///
-/// Each method consumes the responder, so a request is answered at most once.
-#[derive(Debug)]
-pub struct Responder {
-    dest: String,
-    kind: String,
-    msg_id: Option<u64>,
+pub(crate) struct ReplyTo {
+    pub ctx: Ctx,
+    /// The reply's `src` when it is not the node's id (before `init`).
+    pub from: Option<String>,
+    pub dest: String,
+    pub kind: String,
+    pub msg_id: Option<u64>,
 }
 
-impl Responder {
-    /// Replies `{"type": "<type>_ok", ...fields}`; `fields` must serialize as
-    /// a struct, a map or `()`. A value that does not is answered with error
-    /// 13 (crash) and reported on stderr.
-    pub fn ok<T: Serialize + ?Sized>(self, ctx: &Ctx, fields: &T) {
+impl ReplyTo {
+    /// Replies `{"type": "<type>_ok", ...fields}`; fields that do not
+    /// serialize as an object are answered with error 13 and logged.
+    pub fn ok<T: Serialize + ?Sized>(self, fields: &T) {
         let Some(in_reply_to) = self.reachable() else {
             return;
         };
@@ -124,32 +146,23 @@ impl Responder {
             in_reply_to: Some(in_reply_to),
             fields,
         };
-        if let Err(err) = ctx.write(&self.dest, &body) {
+        if let Err(err) = self.ctx.write_from(self.from.as_deref(), &self.dest, &body) {
             let text = format!(
                 "the reply to `{}` did not serialize as a JSON object: {err}",
                 self.kind
             );
-            eprintln!("glomers: {text}");
-            self.error(ctx, &Error::crash(text));
-        }
-    }
-
-    /// Replies with `Ok` as [`Responder::ok`] does and with `Err` as
-    /// [`Responder::error`] does.
-    pub fn result<T: Serialize, E: Into<Error>>(self, ctx: &Ctx, result: Result<T, E>) {
-        match result {
-            Ok(fields) => self.ok(ctx, &fields),
-            Err(err) => self.error(ctx, &err.into()),
+            log::write(format_args!("{text}"));
+            self.error(&Error::crash(text));
         }
     }
 
     /// Replies `{"type": "error", "code": ..., "text": ...}`.
-    pub fn error(self, ctx: &Ctx, error: &Error) {
-        let Some(in_reply_to) = self.reachable() else {
-            eprintln!(
-                "glomers: {} from {} failed, and it had no msg_id to answer: {error}",
+    pub fn error(self, error: &Error) {
+        let Some(in_reply_to) = self.msg_id else {
+            log::write(format_args!(
+                "`{}` from {} failed, and it had no msg_id to answer: {error}",
                 self.kind, self.dest
-            );
+            ));
             return;
         };
         let fields = ErrorFields {
@@ -162,20 +175,154 @@ impl Responder {
             in_reply_to: Some(in_reply_to),
             fields: &fields,
         };
-        ctx.write(&self.dest, &body)
-            .expect("an error body always serializes");
+        // An error body is a struct of a number and a string: it serializes.
+        let _ = self.ctx.write_from(self.from.as_deref(), &self.dest, &body);
     }
 
     /// The `msg_id` to answer, or `None` (with a note on stderr) when the
     /// request carried none and so cannot be answered.
     fn reachable(&self) -> Option<u64> {
         if self.msg_id.is_none() {
-            eprintln!(
-                "glomers: not replying to `{}` from {}: it has no msg_id",
+            log::write(format_args!(
+                "not replying to `{}` from {}: it has no msg_id",
                 self.kind, self.dest
-            );
+            ));
         }
         self.msg_id
+    }
+}
+
+/// The reply to one request, to be sent now or later, exactly once: with a
+/// value ([`Responder::ok`]), an error ([`Responder::error`]) or either
+/// ([`Responder::result`]).
+///
+/// A handler that takes a `Responder<T>` parameter answers through it
+/// instead of returning the reply, so it can keep the responder in the
+/// node's state and answer when the answer is known: a Raft leader answers
+/// a client once its entry commits, a proxy once a peer has answered.
+/// Dropping a responder unanswered is logged on stderr (the client will
+/// time out); a responder dropped by a panicking handler answers error 13.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use glomers::prelude::*;
+///
+/// #[maelstrom_node]
+/// #[derive(Default)]
+/// struct Queue {
+///     waiting: BTreeMap<u64, Responder<TakeOk>>,
+///     next: u64,
+/// }
+///
+/// #[maelstrom_node]
+/// impl Queue {
+///     /// Answered when someone `put`s.
+///     #[handle("take")]
+///     fn take(&mut self, reply: Responder<TakeOk>) {
+///         self.next += 1;
+///         self.waiting.insert(self.next, reply);
+///     }
+///
+///     #[handle("put")]
+///     fn put(&mut self, value: u64) {
+///         if let Some((_, reply)) = self.waiting.pop_first() {
+///             reply.ok(TakeOk { value });
+///         }
+///     }
+/// }
+///
+/// #[derive(Serialize)]
+/// struct TakeOk {
+///     value: u64,
+/// }
+/// ```
+#[must_use = "a request is answered through its responder; dropping it leaves the client waiting"]
+pub struct Responder<T = ()> {
+    to: Option<ReplyTo>,
+    reply: PhantomData<fn(T)>,
+}
+
+impl<T> Responder<T> {
+    pub(crate) fn new(to: ReplyTo) -> Self {
+        Responder {
+            to: Some(to),
+            reply: PhantomData,
+        }
+    }
+
+    /// Who sent the request.
+    pub fn dest(&self) -> &str {
+        self.to.as_ref().map_or("", |to| &to.dest)
+    }
+
+    /// The request's `type`.
+    pub fn kind(&self) -> &str {
+        self.to.as_ref().map_or("", |to| &to.kind)
+    }
+
+    /// The request's `msg_id`, if it had one (without one, nothing is sent).
+    pub fn msg_id(&self) -> Option<u64> {
+        self.to.as_ref().and_then(|to| to.msg_id)
+    }
+
+    /// Answers `{"type": "error", "code": ..., "text": ...}`.
+    pub fn error(mut self, error: impl Into<Error>) {
+        if let Some(to) = self.to.take() {
+            to.error(&error.into());
+        }
+    }
+}
+
+impl<T: Serialize> Responder<T> {
+    /// Answers `{"type": "<type>_ok", ...value}`: `value`'s fields are
+    /// merged into the reply body (`()` adds none).
+    pub fn ok(mut self, value: T) {
+        if let Some(to) = self.to.take() {
+            to.ok(&value);
+        }
+    }
+
+    /// Answers `Ok` as [`Responder::ok`] does and `Err` as
+    /// [`Responder::error`] does.
+    pub fn result<E: Into<Error>>(self, result: Result<T, E>) {
+        match result {
+            Ok(value) => self.ok(value),
+            Err(err) => self.error(err),
+        }
+    }
+}
+
+impl<T> Drop for Responder<T> {
+    fn drop(&mut self) {
+        let Some(to) = self.to.take() else {
+            return;
+        };
+        if to.msg_id.is_none() {
+            return; // nothing could be answered anyway
+        }
+        if std::thread::panicking() || to.ctx.is_unwinding() {
+            // The runtime answers it with error 13 and the panic's message.
+            let ctx = to.ctx.clone();
+            ctx.orphan(to);
+        } else {
+            log::write(format_args!(
+                "the reply to `{}` (msg {}) from {} was dropped unanswered; the client will time out",
+                to.kind,
+                to.msg_id.unwrap_or_default(),
+                to.dest
+            ));
+        }
+    }
+}
+
+impl<T> fmt::Debug for Responder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Responder")
+            .field("dest", &self.dest())
+            .field("kind", &self.kind())
+            .field("msg_id", &self.msg_id())
+            .field("answered", &self.to.is_none())
+            .finish()
     }
 }
 
@@ -192,6 +339,12 @@ pub(crate) fn parse_reply<T: DeserializeOwned>(body: &RawValue) -> Result<T, Err
             ErrorCode::from_code(fields.code),
             fields.text.into_owned(),
         ));
+    }
+    if std::any::type_name::<T>() == "()" {
+        // `rpc::<(), _>` (what the compiler falls back to, and suggests, for
+        // an RPC whose reply goes unused) asks for success only.
+        return serde_json::from_str("null")
+            .map_err(|err| Error::crash(format!("unreachable: {err}")));
     }
     serde_json::from_str(body.get()).map_err(|err| {
         Error::crash(format!(
@@ -228,6 +381,14 @@ mod tests {
         ))
         .unwrap_err();
         assert_eq!(err, Error::key_does_not_exist("not found"));
+    }
+
+    #[test]
+    fn a_unit_reply_type_asks_for_success_only() {
+        let ok = parse_reply::<()>(&raw(r#"{"type":"write_ok","in_reply_to":3}"#));
+        assert_eq!(ok, Ok(()));
+        let err = parse_reply::<()>(&raw(r#"{"type":"error","in_reply_to":3,"code":22}"#));
+        assert_eq!(err.unwrap_err().code, ErrorCode::PreconditionFailed);
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::{Ctx, Request, Responder};
+use crate::message::Request;
+use crate::{Ctx, Responder};
 
 /// The node's state, owned by the runtime.
 pub type Shared<S> = Rc<RefCell<S>>;
@@ -69,6 +70,39 @@ impl<S> Node<S> {
     }
 
     /// Runs `f` with the node's state and returns what it returns.
+    ///
+    /// ```
+    /// use glomers::prelude::*;
+    ///
+    /// #[maelstrom_node]
+    /// #[derive(Default)]
+    /// struct Tally {
+    ///     seen: u64,
+    /// }
+    ///
+    /// #[maelstrom_node]
+    /// impl Tally {
+    ///     #[handle("bump")]
+    ///     async fn bump(mut node: Node<Self>, ctx: Ctx) -> Result<BumpOk, Error> {
+    ///         ctx.sleep(std::time::Duration::from_millis(1)).await;
+    ///         let seen = node.with(|tally| {
+    ///             tally.seen += 1;
+    ///             tally.seen
+    ///         });
+    ///         Ok(BumpOk { seen })
+    ///     }
+    /// }
+    ///
+    /// #[derive(Serialize)]
+    /// struct BumpOk {
+    ///     seen: u64,
+    /// }
+    ///
+    /// let mut node = glomers::testing::TestNode::start(Tally::default);
+    /// node.init("n1", &["n1"]);
+    /// let reply = node.request("c1", serde_json::json!({"type": "bump", "msg_id": 1}));
+    /// assert_eq!(reply["body"]["seen"], 1);
+    /// ```
     pub fn with<R>(&mut self, f: impl FnOnce(&mut S) -> R) -> R {
         f(&mut self.state.borrow_mut())
     }
@@ -77,6 +111,15 @@ impl<S> Node<S> {
 impl<S> fmt::Debug for Node<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Node { .. }")
+    }
+}
+
+impl<S> fmt::Debug for Periodic<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Periodic")
+            .field("name", &self.name)
+            .field("period", &self.period)
+            .finish_non_exhaustive()
     }
 }
 
@@ -107,6 +150,8 @@ impl From<Src> for String {
 
 /// A method that runs on a timer, from `#[every(ms = N)]`.
 pub struct Periodic<S> {
+    /// The method's name, for the log.
+    pub name: &'static str,
     /// Time between two runs; the first run comes one period after `init`.
     pub period: Duration,
     /// Runs the method once; an `async` method gives the future to await
@@ -119,6 +164,10 @@ pub struct Periodic<S> {
 ///
 /// Write it by hand only to go without the macro.
 pub trait Handlers: Sized + 'static {
+    /// The message enum `#[maelstrom_node]` generates (the struct's
+    /// `<Struct>Msg` is an alias of it); `()` in an impl written by hand.
+    type Msg;
+
     /// The message types with a handler.
     const TYPES: &'static [&'static str];
 
@@ -139,7 +188,7 @@ pub trait Handlers: Sized + 'static {
     /// Runs after the runtime has taken `init`'s ids; must answer `init`
     /// (with `init_ok`, or an error) through `responder`.
     fn on_init(state: &Shared<Self>, ctx: &Ctx, responder: Responder) {
-        let _ = state;
-        responder.ok(ctx, &());
+        let _ = (state, ctx);
+        responder.ok(());
     }
 }

@@ -1,16 +1,25 @@
 //! The event loop: read a line, route it, repeat until input ends.
 
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use serde::Deserialize;
 use smol::LocalExecutor;
 
+use crate::ctx::Delivery;
 use crate::env::{Env, Transport};
-use crate::message::{Header, Incoming};
+use crate::message::Request;
+use crate::message::{Header, Ids, Incoming};
 use crate::node::{Handlers, Periodic, Shared};
-use crate::{Ctx, Error, Request};
+use crate::panic::{catch, Guarded};
+use crate::start::{Start, Starting};
+use crate::{log, Ctx, Error, Responder};
 
-/// Runs `node` on stdin and stdout until stdin closes.
+/// Runs a node on stdin and stdout until stdin closes.
+///
+/// `node` is the node's state, or a constructor that builds it at `init`
+/// (see [`Start`]).
 ///
 /// ```no_run
 /// use glomers::prelude::*;
@@ -21,36 +30,65 @@ use crate::{Ctx, Error, Request};
 /// #[maelstrom_node]
 /// impl Echo {
 ///     #[handle("echo")]
-///     fn echo(&mut self, echo: Value) -> EchoOk {
+///     fn echo(&mut self, echo: RawJson) -> EchoOk {
 ///         EchoOk { echo }
 ///     }
 /// }
 ///
 /// #[derive(Serialize)]
 /// struct EchoOk {
-///     echo: Value,
+///     echo: RawJson,
 /// }
 ///
 /// fn main() {
 ///     glomers::run(Echo);
 /// }
 /// ```
-pub fn run<S: Handlers>(node: S) {
+pub fn run<How, N: Start<How>>(node: N) {
     let (transport, threads) = Transport::stdio();
     run_with(node, Env::new(transport));
     drop(threads); // waits for stdout to take every line
 }
 
-/// Runs `node` in `env` until its incoming lines end.
-pub fn run_with<S: Handlers>(node: S, env: Env) {
+/// Runs a node in `env` until its incoming lines end, on the calling thread
+/// and no other.
+///
+/// ```
+/// use glomers::prelude::*;
+/// use glomers::{Env, Transport};
+///
+/// #[maelstrom_node]
+/// struct Quiet;
+///
+/// #[maelstrom_node]
+/// impl Quiet {}
+///
+/// let (transport, remote) = Transport::in_memory();
+/// remote.to_node.close(); // no input: the node stops at once
+/// glomers::run_with(Quiet, Env::new(transport));
+/// ```
+pub fn run_with<How, N: Start<How>>(node: N, env: Env) {
     let executor = Rc::new(LocalExecutor::new());
     let ctx = Ctx::new(&env, &executor);
-    let state = Rc::new(std::cell::RefCell::new(node));
     smol::block_on(executor.run(async {
-        let mut router = Router { state, ctx };
-        while let Ok(line) = env.transport.incoming.recv().await {
-            router.route(&line);
+        let mut router = Router {
+            start: Some(node),
+            state: Rc::new(OnceCell::new()),
+            ctx: ctx.clone(),
+            how: std::marker::PhantomData,
+        };
+        loop {
+            // Lines that found the transport full go out before more input
+            // is read: a node that cannot write stops reading.
+            ctx.room().await;
+            let Ok(lines) = env.transport.incoming.recv().await else {
+                break;
+            };
+            for line in lines.split('\n') {
+                router.route(line);
+            }
         }
+        ctx.room().await;
     }));
     // Input is over: tell the writer no more lines will come, so that it
     // drains what is queued and ends.
@@ -63,12 +101,36 @@ struct InitFields {
     node_ids: Vec<String>,
 }
 
-struct Router<S> {
-    state: Shared<S>,
-    ctx: Ctx,
+impl InitFields {
+    /// Why these ids cannot be the cluster's, if they cannot.
+    fn problem(&self) -> Option<String> {
+        if self.node_id.is_empty() {
+            return Some("`node_id` is empty".to_owned());
+        }
+        if !self.node_ids.contains(&self.node_id) {
+            return Some(format!(
+                "`node_id` {:?} is not one of `node_ids` {:?}",
+                self.node_id, self.node_ids
+            ));
+        }
+        let mut seen = HashSet::new();
+        if let Some(twice) = self.node_ids.iter().find(|id| !seen.insert(*id)) {
+            return Some(format!("`node_ids` lists {twice:?} twice"));
+        }
+        None
+    }
 }
 
-impl<S: Handlers> Router<S> {
+struct Router<How, N: Start<How>> {
+    /// What builds the state; taken at `init`.
+    start: Option<N>,
+    /// The node's state, once built.
+    state: Rc<OnceCell<Shared<N::Node>>>,
+    ctx: Ctx,
+    how: std::marker::PhantomData<How>,
+}
+
+impl<How, N: Start<How>> Router<How, N> {
     /// Handles one line; every failure is answered or logged, never fatal.
     fn route(&mut self, line: &str) {
         if line.trim().is_empty() {
@@ -77,114 +139,215 @@ impl<S: Handlers> Router<S> {
         let message: Incoming = match serde_json::from_str(line) {
             Ok(message) => message,
             Err(err) => {
-                return log(format_args!(
+                return log::write(format_args!(
                     "ignoring a line that is not a message ({err}): {line}"
                 ))
             }
         };
-        let header: Header = match serde_json::from_str(message.body.get()) {
-            Ok(header) => header,
-            Err(err) => {
-                return log(format_args!(
-                    "ignoring a message whose body is not an object with a string `type` and integer ids ({err}): {line}"
-                ))
-            }
-        };
-        if let Some(in_reply_to) = header.in_reply_to {
-            if !self.ctx.complete(in_reply_to, message.body) {
-                log(format_args!(
-                    "ignoring a reply to msg {in_reply_to}, which no RPC is waiting for: {line}"
+        let me = self.ctx.node_id();
+        if let Some(dest) = message.dest.as_deref() {
+            if !me.is_empty() && dest != me {
+                return log::write(format_args!(
+                    "ignoring a message addressed to {dest}, not to this node ({me}): {line}"
                 ));
             }
-            return;
         }
-        let Some(kind) = header.kind.as_deref() else {
-            let responder = Request {
-                src: message.src,
-                kind: "<untyped>",
-                msg_id: header.msg_id,
-                body: message.body,
-            }
-            .responder();
-            return responder.error(
-                &self.ctx,
-                &Error::malformed_request("the body has no `type` field"),
-            );
+        let header: Header = match serde_json::from_str(message.body.get()) {
+            Ok(header) => header,
+            Err(err) => return self.malformed_header(&message, &err.to_string(), line),
         };
+        if let Some(in_reply_to) = header.in_reply_to {
+            return self.reply(&message, in_reply_to, line);
+        }
         let request = Request {
-            src: message.src,
-            kind,
+            src: &message.src,
+            kind: header.kind.as_deref().unwrap_or("<untyped>"),
             msg_id: header.msg_id,
             body: message.body,
         };
+        if header.kind.is_none() {
+            return self.refuse(
+                &message,
+                &request,
+                Error::malformed_request("the body has no `type` field"),
+            );
+        }
+        let kind = request.kind;
         if kind == "init" {
-            return self.init(request);
+            return self.init(&message, &request);
         }
-        if !self.ctx.is_initialised() {
-            return request.responder().error(
-                &self.ctx,
-                &Error::temporarily_unavailable(format!(
-                    "`{kind}` arrived before `init`; nothing was done"
-                )),
-            );
-        }
-        if !S::TYPES.contains(&kind) {
-            return request.responder().error(
-                &self.ctx,
-                &Error::not_supported(format!(
+        let Some(state) = self.state.get() else {
+            let text = if self.ctx.is_initialised() {
+                format!("`{kind}` arrived before the node was built (its constructor is still running, or failed); nothing was done")
+            } else {
+                format!("`{kind}` arrived before `init`; nothing was done")
+            };
+            return self.refuse(&message, &request, Error::temporarily_unavailable(text));
+        };
+        if !N::Node::TYPES.contains(&kind) {
+            return request
+                .reply_to(&self.ctx)
+                .error(&Error::not_supported(format!(
                     "this node does not handle `{kind}`; it handles {}",
-                    S::TYPES.join(", ")
-                )),
-            );
+                    N::Node::TYPES.join(", ")
+                )));
         }
-        if let Err(err) = S::dispatch(&self.state, &self.ctx, request) {
-            request.responder().error(
-                &self.ctx,
-                &Error::malformed_request(format!("bad `{kind}` body: {err}")),
-            );
+        let what = format_args!("the `{kind}` handler");
+        let parsed = catch(&self.ctx, &what, || {
+            N::Node::dispatch(state, &self.ctx, request)
+        });
+        if let Some(Err(err)) = parsed {
+            request
+                .reply_to(&self.ctx)
+                .error(&Error::malformed_request(format!(
+                    "bad `{kind}` body: {err}"
+                )));
         }
     }
 
-    fn init(&mut self, request: Request<'_>) {
-        let responder = request.responder();
+    /// A body whose `type` is not a string (or is given twice): answered
+    /// with error 12 when its `msg_id` can be read, else logged.
+    fn malformed_header(&self, message: &Incoming<'_>, err: &str, line: &str) {
+        let ids: Option<Ids> = serde_json::from_str(message.body.get()).ok();
+        match ids {
+            Some(Ids {
+                msg_id: Some(msg_id),
+                in_reply_to: None,
+            }) => {
+                let request = Request {
+                    src: &message.src,
+                    kind: "<malformed>",
+                    msg_id: Some(msg_id),
+                    body: message.body,
+                };
+                self.refuse(
+                    message,
+                    &request,
+                    Error::malformed_request(format!(
+                        "the body's `type` must be one string and its ids integers: {err}"
+                    )),
+                );
+            }
+            _ => log::write(format_args!(
+                "ignoring a message whose body is not an object with a string `type` and integer ids ({err}): {line}"
+            )),
+        }
+    }
+
+    /// Hands a reply to the RPC waiting for it.
+    fn reply(&self, message: &Incoming<'_>, in_reply_to: u64, line: &str) {
+        match self.ctx.complete(in_reply_to, &message.src, message.body) {
+            Delivery::Delivered => {}
+            Delivery::NobodyWaiting => log::write(format_args!(
+                "ignoring a reply to msg {in_reply_to}, which no RPC is waiting for: {line}"
+            )),
+            Delivery::WrongSender { expected } => log::write(format_args!(
+                "ignoring a stray reply to msg {in_reply_to}: that RPC went to {expected}, not to {}: {line}",
+                message.src
+            )),
+        }
+    }
+
+    /// Answers `request` with `error`, from the id it was addressed to when
+    /// the node has none yet.
+    fn refuse(&self, message: &Incoming<'_>, request: &Request<'_>, error: Error) {
+        let mut reply_to = request.reply_to(&self.ctx);
+        if !self.ctx.is_initialised() {
+            reply_to.from = message.dest.as_deref().map(str::to_owned);
+        }
+        reply_to.error(&error);
+    }
+
+    fn init(&mut self, message: &Incoming<'_>, request: &Request<'_>) {
         let fields: InitFields = match request.parse() {
             Ok(fields) => fields,
             Err(err) => {
-                return responder.error(
-                    &self.ctx,
-                    &Error::malformed_request(format!("bad `init` body: {err}")),
+                return self.refuse(
+                    message,
+                    request,
+                    Error::malformed_request(format!("bad `init` body: {err}")),
                 )
             }
         };
-        if !self.ctx.initialise(fields.node_id, fields.node_ids) {
-            return responder.error(
-                &self.ctx,
-                &Error::abort(format!(
-                    "already initialised as {}; this init was ignored",
-                    self.ctx.node_id()
+        if self.ctx.is_initialised() {
+            return request.reply_to(&self.ctx).error(&Error::abort(format!(
+                "already initialised as {}; this init was ignored",
+                self.ctx.node_id()
+            )));
+        }
+        if let Some(problem) = fields.problem() {
+            return self.refuse(
+                message,
+                request,
+                Error::malformed_request(format!(
+                    "bad `init`: {problem}; the node stays uninitialised"
                 )),
             );
         }
-        S::on_init(&self.state, &self.ctx, responder);
-        for periodic in S::periodic() {
-            self.ctx
-                .spawn(tick(self.state.clone(), self.ctx.clone(), periodic));
+        let Some(start) = self.start.take() else {
+            return; // unreachable: `start` goes with the first valid init
+        };
+        self.ctx.initialise(fields.node_id, fields.node_ids);
+        let responder: Responder = Responder::new(request.reply_to(&self.ctx));
+        // The responder goes into the closure and comes back out: if the
+        // constructor panics, it is dropped while unwinding and answered
+        // with error 13 naming the panic.
+        let built = catch(&self.ctx, &"the node's constructor", || {
+            let responder = responder;
+            (responder, start.start(&self.ctx))
+        });
+        match built {
+            None => {}
+            Some((responder, Starting::Ready(Ok(node)))) => {
+                started(&self.state, &self.ctx, node, responder)
+            }
+            Some((responder, Starting::Ready(Err(err)))) => responder.error(err),
+            Some((responder, Starting::Later(building))) => {
+                let slot = self.state.clone();
+                let ctx = self.ctx.clone();
+                let task = async move {
+                    let built = building.await;
+                    match built {
+                        Ok(node) => started(&slot, &ctx, node, responder),
+                        Err(err) => responder.error(err),
+                    }
+                };
+                self.ctx
+                    .spawn_guarded("the node's async constructor", Box::pin(task));
+            }
         }
+    }
+}
+
+/// Installs the built state, runs the init hook (which answers `init`) and
+/// starts the periodic methods.
+fn started<S: Handlers>(slot: &OnceCell<Shared<S>>, ctx: &Ctx, node: S, responder: Responder) {
+    let state = slot.get_or_init(|| Rc::new(RefCell::new(node)));
+    catch(ctx, &"the `#[init]` method", || {
+        S::on_init(state, ctx, responder)
+    });
+    for periodic in S::periodic() {
+        ctx.spawn_guarded(
+            "a periodic method",
+            Box::pin(tick(state.clone(), ctx.clone(), periodic)),
+        );
     }
 }
 
 /// Runs one periodic method every period, first one period after `init`.
 /// Runs are scheduled against a fixed grid, so they do not drift; a run that
-/// overruns its period delays the next one instead of overlapping it.
+/// overruns its period delays the next one instead of overlapping it. A run
+/// that panics is reported, and the next one runs as planned.
 async fn tick<S>(state: Shared<S>, ctx: Ctx, periodic: Periodic<S>) {
+    let what = format!("the `#[every]` method `{}`", periodic.name);
     let mut next = ctx.now() + periodic.period;
     loop {
         let now = ctx.now();
         if next > now {
             ctx.sleep(next - now).await;
         }
-        if let Some(running) = (periodic.run)(&state, &ctx) {
-            running.await;
+        if let Some(Some(running)) = catch(&ctx, &what, || (periodic.run)(&state, &ctx)) {
+            Guarded::new(&ctx, what.clone(), running).await;
         }
         next += periodic.period;
         let now = ctx.now();
@@ -192,8 +355,4 @@ async fn tick<S>(state: Shared<S>, ctx: Ctx, periodic: Periodic<S>) {
             next = now; // fell behind: run once now, not once per missed period
         }
     }
-}
-
-fn log(args: std::fmt::Arguments<'_>) {
-    eprintln!("glomers: {args}");
 }

@@ -3,7 +3,8 @@
 //! delay.
 //!
 //! The node ignores the `topology` it is given and leaves dissemination to
-//! `challenges::gossip`: a star around the first node id, batched on
+//! `challenges::gossip` (through `challenges::gossip_set`, shared with the
+//! g-set node): a star around the first node id, batched on
 //! wall-clock multiples of the interval `T`, with gap detection and idle
 //! reports to a coordinator instead of acknowledgements.
 //!
@@ -29,62 +30,43 @@
 
 use std::time::Duration;
 
-use challenges::gossip::{Gossip, Message, Timing};
+use challenges::gossip::{Message, Timing};
+use challenges::gossip_set::GossipSet;
 use glomers::prelude::*;
 
+/// Built at `init`, when the node ids are known.
 #[maelstrom_node]
 struct Broadcast {
-    timing: Timing,
-    gossip: Option<Gossip>,
+    set: GossipSet,
 }
 
 #[maelstrom_node]
 impl Broadcast {
-    #[init]
-    fn start(&mut self, ctx: &Ctx) {
-        self.gossip = Some(Gossip::new(ctx.node_id(), ctx.node_ids(), self.timing));
-    }
-
     /// The node builds its own overlay; the suggested topology is unused.
     #[handle("topology")]
     fn topology(&mut self) {}
 
     #[handle("broadcast")]
     fn broadcast(&mut self, ctx: &Ctx, message: u64) {
-        let out = self.gossip().add(message, ctx.now());
-        send(ctx, out);
+        self.set.add(ctx, message);
     }
 
     #[handle("read")]
-    fn read(&mut self) -> ReadOk {
+    fn read(&self) -> ReadOk {
         ReadOk {
-            messages: self.gossip().values().collect(),
+            messages: self.set.values(),
         }
     }
 
     /// The dissemination protocol's messages between nodes.
     #[handle("gossip", no_reply)]
-    fn on_gossip(&mut self, ctx: &Ctx, src: Src, gossip: Message) {
-        let out = self.gossip().receive(&src, gossip, ctx.now());
-        send(ctx, out);
+    fn on_gossip(&mut self, ctx: &Ctx, src: &Src, gossip: Message) {
+        self.set.receive(ctx, src, gossip);
     }
 
     #[every(ms = 5)]
     fn tick(&mut self, ctx: &Ctx) {
-        let out = self.gossip().tick(ctx.now());
-        send(ctx, out);
-    }
-
-    fn gossip(&mut self) -> &mut Gossip {
-        self.gossip
-            .get_or_insert_with(|| Gossip::new("", &[], self.timing))
-    }
-}
-
-/// Sends what the protocol asks for.
-fn send(ctx: &Ctx, out: Vec<(String, Message)>) {
-    for (peer, gossip) in out {
-        ctx.send(&peer, &BroadcastMsg::Gossip { gossip });
+        self.set.tick(ctx);
     }
 }
 
@@ -111,13 +93,13 @@ fn interval() -> Result<Duration, String> {
 
 fn main() {
     let interval = interval().unwrap_or_else(|err| {
-        eprintln!(
+        glomers::log!(
             "broadcast: {err}\nusage: broadcast [--interval-ms N]   (0 sends every value at once)"
         );
         std::process::exit(2);
     });
-    glomers::run(Broadcast {
-        timing: Timing::with_interval(interval),
-        gossip: None,
+    let timing = Timing::with_interval(interval);
+    glomers::run(move |ctx: &Ctx| Broadcast {
+        set: GossipSet::new(ctx, timing),
     });
 }

@@ -37,10 +37,15 @@ const IDLE: Duration = Duration::from_secs(3);
 
 #[maelstrom_node]
 impl Counter {
+    /// An add that would overflow this node's total is refused (error 14,
+    /// abort: nothing was added).
     #[handle("add")]
-    fn add(&mut self, ctx: &Ctx, delta: i64) {
-        self.totals.add(delta);
+    fn add(&mut self, ctx: &Ctx, delta: i64) -> Result<(), Error> {
+        self.totals
+            .add(delta)
+            .map_err(|overflow| Error::abort(overflow.to_string()))?;
         self.last_change = ctx.now();
+        Ok(())
     }
 
     #[handle("read")]
@@ -88,7 +93,7 @@ impl Counter {
 
 #[derive(Serialize)]
 struct ReadOk {
-    value: i64,
+    value: i128,
 }
 
 fn main() {

@@ -20,19 +20,14 @@ use challenges::kafka::{Lengths, Logs, Push};
 use glomers::prelude::*;
 use serde_json::Value;
 
+/// Built at `init`: who owns which key depends on the node ids.
 #[maelstrom_node]
-#[derive(Default)]
 struct Kafka {
     logs: Logs,
 }
 
 #[maelstrom_node]
 impl Kafka {
-    #[init]
-    fn start(&mut self, ctx: &Ctx) {
-        self.logs = Logs::new(ctx.node_id(), ctx.node_ids());
-    }
-
     #[handle("send")]
     async fn send(
         mut node: Node<Self>,
@@ -105,5 +100,7 @@ struct CommittedOk {
 }
 
 fn main() {
-    glomers::run(Kafka::default());
+    glomers::run(|ctx: &Ctx| Kafka {
+        logs: Logs::new(ctx.node_id(), ctx.node_ids()),
+    });
 }

@@ -12,19 +12,14 @@
 use challenges::txn::{Batch, MicroOp, Stamp, Store};
 use glomers::prelude::*;
 
+/// Built at `init`: the store replicates to the other node ids.
 #[maelstrom_node]
-#[derive(Default)]
 struct Txn {
     store: Store,
 }
 
 #[maelstrom_node]
 impl Txn {
-    #[init]
-    fn start(&mut self, ctx: &Ctx) {
-        self.store = Store::new(ctx.node_id(), ctx.node_ids());
-    }
-
     #[handle("txn")]
     fn txn(&mut self, txn: Vec<MicroOp>) -> Result<TxnOk, Error> {
         let txn = self.store.run(txn).map_err(Error::malformed_request)?;
@@ -58,5 +53,7 @@ struct TxnOk {
 }
 
 fn main() {
-    glomers::run(Txn::default());
+    glomers::run(|ctx: &Ctx| Txn {
+        store: Store::new(ctx.node_id(), ctx.node_ids()),
+    });
 }

@@ -8,33 +8,30 @@
 use challenges::snowflake::IdGenerator;
 use glomers::prelude::*;
 
+/// Built at `init`: the generator needs the node's index among the ids.
 #[maelstrom_node]
-#[derive(Default)]
 struct UniqueIds {
-    ids: Option<IdGenerator>,
+    ids: IdGenerator,
+}
+
+impl UniqueIds {
+    fn new(ctx: &Ctx) -> Result<Self, Error> {
+        let index = ctx.node_ids().iter().position(|id| id == ctx.node_id());
+        let ids = index.and_then(|index| IdGenerator::new(index, millis(ctx)));
+        let ids = ids.ok_or_else(|| {
+            Error::abort("the node must be one of at most 1024 listed in node_ids")
+        })?;
+        Ok(UniqueIds { ids })
+    }
 }
 
 #[maelstrom_node]
 impl UniqueIds {
-    #[init]
-    fn start(&mut self, ctx: &Ctx) -> Result<(), Error> {
-        let index = ctx.node_ids().iter().position(|id| id == ctx.node_id());
-        let ids = index.and_then(|index| IdGenerator::new(index, millis(ctx)));
-        self.ids = Some(ids.ok_or_else(|| {
-            Error::abort("the node must be one of at most 1024 listed in node_ids")
-        })?);
-        Ok(())
-    }
-
     #[handle("generate")]
-    fn generate(&mut self, ctx: &Ctx) -> Result<GenerateOk, Error> {
-        let ids = self
-            .ids
-            .as_mut()
-            .ok_or_else(|| Error::temporarily_unavailable("no init"))?;
-        Ok(GenerateOk {
-            id: ids.next(|| millis(ctx)),
-        })
+    fn generate(&mut self, ctx: &Ctx) -> GenerateOk {
+        GenerateOk {
+            id: self.ids.next(|| millis(ctx)),
+        }
     }
 }
 
@@ -48,5 +45,5 @@ struct GenerateOk {
 }
 
 fn main() {
-    glomers::run(UniqueIds::default());
+    glomers::run(UniqueIds::new);
 }

@@ -25,10 +25,16 @@ pub struct NodeProcess {
 
 impl NodeProcess {
     pub fn start(binary: &str) -> Self {
+        Self::start_with_stderr(binary, Stdio::piped())
+    }
+
+    /// Starts the binary with its stderr going to `stderr` (`finish` then
+    /// returns an empty string unless it is piped).
+    pub fn start_with_stderr(binary: &str, stderr: Stdio) -> Self {
         let mut child = Command::new(binary)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|err| panic!("starting {binary}: {err}"));
         let stdout = child.stdout.take().unwrap();
@@ -41,18 +47,19 @@ impl NodeProcess {
                 }
             }
         });
-        let mut stderr = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
+        let stderr = child.stderr.take().map(|mut stderr| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = stderr.read_to_string(&mut text);
+                text
+            })
         });
         NodeProcess {
             stdin: child.stdin.take(),
             writer: None,
             child,
             stdout: rx,
-            stderr: Some(stderr),
+            stderr,
             node_id: String::new(),
         }
     }
@@ -108,12 +115,16 @@ impl NodeProcess {
     }
 
     pub fn recv(&mut self) -> Value {
-        let line = self
-            .stdout
-            .recv_timeout(TIMEOUT)
-            .unwrap_or_else(|_| panic!("no output from the node within {TIMEOUT:?}"));
+        let line = self.recv_line();
         serde_json::from_str(&line)
             .unwrap_or_else(|err| panic!("the node wrote a line that is not JSON ({err}): {line}"))
+    }
+
+    /// The next line, as written.
+    pub fn recv_line(&mut self) -> String {
+        self.stdout
+            .recv_timeout(TIMEOUT)
+            .unwrap_or_else(|_| panic!("no output from the node within {TIMEOUT:?}"))
     }
 
     /// The next line, if one comes within `wait`.
@@ -128,7 +139,11 @@ impl NodeProcess {
         self.wait_for_writer();
         drop(self.stdin.take());
         let status = self.child.wait().expect("waiting for the node");
-        let stderr = self.stderr.take().unwrap().join().unwrap();
+        let stderr = self
+            .stderr
+            .take()
+            .map(|reader| reader.join().unwrap())
+            .unwrap_or_default();
         assert!(
             status.success(),
             "the node exited with {status}; stderr:\n{stderr}"

@@ -15,4 +15,6 @@ impl Cache {
     }
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Cache::default());
+}

@@ -18,4 +18,6 @@ impl Cache {
     }
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Cache::default());
+}

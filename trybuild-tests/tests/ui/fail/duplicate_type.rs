@@ -12,4 +12,6 @@ impl Node2 {
     fn read_again(&self) {}
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Node2);
+}

@@ -21,4 +21,6 @@ impl Ticker {
     fn bare(&mut self) {}
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Ticker);
+}

@@ -11,4 +11,6 @@ impl Ticker {
     }
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Ticker);
+}

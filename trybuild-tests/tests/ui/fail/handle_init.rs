@@ -11,4 +11,6 @@ impl Setup {
     }
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Setup);
+}

@@ -12,4 +12,6 @@ impl Echo {
     fn echo_again(&mut self) {}
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Echo);
+}

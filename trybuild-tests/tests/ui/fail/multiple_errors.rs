@@ -20,4 +20,6 @@ impl Broken {
     fn read(&self) {}
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Broken);
+}

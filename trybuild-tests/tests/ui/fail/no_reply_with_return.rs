@@ -11,4 +11,6 @@ impl Gossip {
     }
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Gossip);
+}

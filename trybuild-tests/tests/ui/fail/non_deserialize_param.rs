@@ -15,4 +15,6 @@ impl Plot {
     }
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Plot);
+}

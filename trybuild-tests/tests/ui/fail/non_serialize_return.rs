@@ -15,4 +15,6 @@ impl Counter {
     }
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Counter);
+}

@@ -11,4 +11,6 @@ impl Echo {
     }
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Echo);
+}

@@ -9,4 +9,6 @@ impl Counter {
     fn read(self) {}
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Counter);
+}

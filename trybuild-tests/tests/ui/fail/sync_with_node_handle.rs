@@ -11,4 +11,6 @@ impl Counter {
     }
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Counter);
+}

@@ -12,4 +12,6 @@ impl Echo {
     fn tick(&mut self) {}
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Echo);
+}

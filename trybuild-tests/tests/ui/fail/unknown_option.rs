@@ -9,4 +9,6 @@ impl Gossip {
     fn gossip(&mut self) {}
 }
 
-fn main() {}
+fn main() {
+    glomers::run(Gossip);
+}
