@@ -365,6 +365,9 @@ impl Network {
             return;
         };
         while let Some(Reverse(pending)) = receiver.queue.pop() {
+            // A receiver freed at `now` takes a message no earlier than it
+            // was sent (when the engine delivers late, `now` is the past).
+            let now = now.max(pending.sent);
             let cut = match (pending.packet.src, dest) {
                 (Endpoint::Node(from), Endpoint::Node(to)) => self.grudge.contains(&(to, from)),
                 _ => false,
