@@ -16,6 +16,7 @@
 //! The bench shares no code with the glomers runtime: it knows nodes only
 //! through the protocol, so that a bug in one cannot hide one in the other.
 
+pub mod analyze;
 pub mod checker;
 pub mod config;
 pub mod history;

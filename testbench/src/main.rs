@@ -1,5 +1,6 @@
 //! `testbench test -w WORKLOAD --bin PATH [flags] [-- ARGS]`: runs a
-//! Maelstrom workload against a node binary and checks it.
+//! Maelstrom workload against a node binary and checks it; `testbench
+//! analyze RUN` judges a stored run again.
 
 use std::process::ExitCode;
 
@@ -9,23 +10,11 @@ use testbench::{Cli, Command};
 fn main() -> ExitCode {
     let Cli { command } = Cli::parse();
     match command {
-        Command::Test(config) => match testbench::run(&config) {
-            Ok(outcome) => {
-                print!(
-                    "{}",
-                    testbench::results::summary(&outcome.results, &outcome.store)
-                );
-                if outcome.valid {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                }
-            }
-            Err(error) => {
-                eprintln!("testbench: {error}");
-                ExitCode::from(2)
-            }
-        },
+        Command::Test(config) => report(testbench::run(&config)),
+        Command::Analyze(analyze) => report(
+            testbench::analyze::resolve(&analyze.store, &analyze.run)
+                .and_then(|run| testbench::analyze::analyze(&run)),
+        ),
         Command::Official(official) => {
             let rows = testbench::official::run_all(
                 &official.bin_dir,
@@ -47,6 +36,28 @@ fn main() -> ExitCode {
             } else {
                 ExitCode::from(1)
             }
+        }
+    }
+}
+
+/// Prints a judged run's summary; the exit status is 0 when it is valid, 1
+/// when it is not, 2 when it could not be judged.
+fn report(outcome: Result<testbench::Outcome, String>) -> ExitCode {
+    match outcome {
+        Ok(outcome) => {
+            print!(
+                "{}",
+                testbench::results::summary(&outcome.results, &outcome.store)
+            );
+            if outcome.valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(error) => {
+            eprintln!("testbench: {error}");
+            ExitCode::from(2)
         }
     }
 }

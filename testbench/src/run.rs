@@ -41,9 +41,11 @@ pub struct Outcome {
 pub fn run(config: &Config) -> Result<Outcome, String> {
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
     let store = crate::store::create_run_dir(&config.store, config.workload.name())?;
+    crate::analyze::save_config(&store, config, seed)?;
     let mut engine = match Engine::start(config, seed, &store) {
         Ok(engine) => engine,
         Err(err) => {
+            let _ = std::fs::remove_file(store.join(crate::analyze::CONFIG_FILE));
             crate::store::remove_if_empty(&store);
             return Err(err);
         }
