@@ -67,7 +67,9 @@ pub fn resolve(store: &Path, run: &Path) -> Result<PathBuf, String> {
     ))
 }
 
-/// Judges the stored run in `run` again and rewrites its `results.json`.
+/// Judges the stored run in `run` again: rewrites its `results.json` and
+/// redraws its pictures (a drawing failure is reported on stderr and does
+/// not change the verdict).
 pub fn analyze(run: &Path) -> Result<Outcome, String> {
     let config = load_config(run).map_err(|err| {
         format!("{err} (runs stored before configurations were saved cannot be analyzed)")
@@ -89,6 +91,7 @@ pub fn analyze(run: &Path) -> Result<Outcome, String> {
         serde_json::to_string_pretty(&results).expect("results serialize"),
     )
     .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    crate::report::draw_or_warn(run);
     Ok(Outcome {
         valid: results["valid?"] == json!(true),
         results,

@@ -24,6 +24,7 @@ pub mod nemesis;
 pub mod net;
 pub mod official;
 pub mod process;
+pub mod report;
 pub mod results;
 pub mod run;
 pub mod services;

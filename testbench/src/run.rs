@@ -67,6 +67,7 @@ pub fn run(config: &Config) -> Result<Outcome, String> {
             )
         })
         .map_err(|err| format!("cannot write to {}: {err}", store.display()))?;
+    crate::report::draw_or_warn(&store);
     if let Err(err) = crate::store::link_latest(&config.store, &store) {
         eprintln!("testbench: {err}");
     }
