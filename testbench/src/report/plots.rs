@@ -252,6 +252,8 @@ impl Plot<'_> {
             .configure_mesh()
             .x_desc("Time (s)")
             .y_desc(self.y_desc)
+            .y_label_formatter(&|v| short_number(*v))
+            .x_label_formatter(&|v| short_number(*v))
             .light_line_style(WHITE)
             .draw()
             .map_err(|e| fail(&e))?;
@@ -321,6 +323,21 @@ impl Plot<'_> {
                 .map_err(|e| fail(&e))?;
         }
         root.present().map_err(|e| fail(&e))
+    }
+}
+
+/// A tick label with at most three significant digits and no trailing
+/// zeros (`0.3`, `1500`, `0.015`).
+fn short_number(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return "0".to_owned();
+    }
+    let digits = (2 - value.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{value:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
     }
 }
 
@@ -480,6 +497,15 @@ mod tests {
         assert!(read_ok.points[1..].iter().all(|p| p.1 == 0.0));
         let info = series.iter().find(|s| s.label() == "read info").unwrap();
         assert_eq!(info.points[12], (6.25, 2.0));
+    }
+
+    #[test]
+    fn tick_labels_are_short() {
+        let labels: Vec<String> = [0.30000000000000004, 1500.0, 0.015, 2.0, 0.0, 12.5]
+            .into_iter()
+            .map(short_number)
+            .collect();
+        assert_eq!(labels, ["0.3", "1500", "0.015", "2", "0", "12.5"]);
     }
 
     #[test]
