@@ -26,6 +26,8 @@ pub enum Command {
     /// Judges a stored run again with the current checkers and redraws its
     /// pictures, without running any node.
     Analyze(Analyze),
+    /// Serves the store's runs as web pages (on 127.0.0.1 by default).
+    Serve(Serve),
 }
 
 /// `testbench analyze RUN_DIR|latest`.
@@ -39,6 +41,22 @@ pub struct Analyze {
     /// Where runs are stored (for paths inside the store).
     #[arg(long, default_value = "store")]
     pub store: PathBuf,
+}
+
+/// `testbench serve [--store DIR] [--port N]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Serve {
+    /// Where runs are stored.
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+
+    /// The port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
 }
 
 /// `testbench official`.

@@ -27,6 +27,7 @@ pub mod process;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod serve;
 pub mod services;
 pub mod store;
 pub mod workload;

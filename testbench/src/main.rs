@@ -1,6 +1,7 @@
 //! `testbench test -w WORKLOAD --bin PATH [flags] [-- ARGS]`: runs a
 //! Maelstrom workload against a node binary and checks it; `testbench
-//! analyze RUN` judges a stored run again.
+//! analyze RUN` judges a stored run again; `testbench serve` shows the
+//! store's runs in a browser.
 
 use std::process::ExitCode;
 
@@ -15,6 +16,13 @@ fn main() -> ExitCode {
             testbench::analyze::resolve(&analyze.store, &analyze.run)
                 .and_then(|run| testbench::analyze::analyze(&run)),
         ),
+        Command::Serve(options) => match testbench::serve::serve(&options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("testbench: {error}");
+                ExitCode::from(2)
+            }
+        },
         Command::Official(official) => {
             let rows = testbench::official::run_all(
                 &official.bin_dir,
