@@ -165,15 +165,13 @@ img {{ max-width: 100%; border: 1px solid #eee; margin: 6px 0; }}
         ("availability", "availability"),
         ("nodes", "nodes"),
     ] {
-        let v = &results[part]["valid?"];
-        if !v.is_null() {
-            writeln!(
-                out,
-                "<tr><th>{name}</th><td>{}</td></tr>",
-                escape(&plain(v))
-            )
-            .unwrap();
-        }
+        let text = match &results[part]["valid?"] {
+            Value::Bool(true) => "valid",
+            Value::Bool(false) => "invalid",
+            Value::Null => continue,
+            _ => "unknown",
+        };
+        writeln!(out, "<tr><th>{name}</th><td>{text}</td></tr>").unwrap();
     }
     out.push_str("</table>\n");
     out.push_str(&findings_section(dir, found));
@@ -322,6 +320,28 @@ mod tests {
             "testbench test -w broadcast --bin target/release/broadcast --nemesis partition \
              --node-count 25 --rate 100.0 --seed 9 -- 500"
         );
+    }
+
+    #[test]
+    fn the_page_gives_the_verdicts_and_figures() {
+        let run = RunData {
+            results: json!({
+                "valid?": false,
+                "workload": {"valid?": false},
+                "stats": {"valid?": true, "count": 4, "ok-count": 3, "fail-count": 1, "info-count": 0},
+                "net": {"all": {"msgs-per-op": 2.5, "msg-count": 10}, "servers": {"msgs-per-op": 1.0}},
+            }),
+            ..RunData::default()
+        };
+        let html = page(Path::new("/nonexistent"), "echo x", &run, &[], &[]);
+        assert!(html.contains(r#"<span class="verdict invalid" id="verdict">invalid</span>"#));
+        assert!(
+            html.contains("<tr><th>checker</th><td>invalid</td></tr>"),
+            "{html}"
+        );
+        assert!(html.contains("<tr><th>stats</th><td>valid</td></tr>"));
+        assert!(html.contains("<td>4 (3 ok, 1 fail, 0 info)</td>"));
+        assert!(html.contains("2.500 all, 1.000 between servers (10 messages)"));
     }
 
     #[test]
