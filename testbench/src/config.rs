@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// A JVM-free test bench that speaks Maelstrom's protocol.
 #[derive(Debug, Parser)]
@@ -21,6 +23,40 @@ pub enum Command {
     /// Runs every challenge binary found with the official Gossip Glomers
     /// parameters and prints one table.
     Official(Official),
+    /// Judges a stored run again with the current checkers and redraws its
+    /// pictures, without running any node.
+    Analyze(Analyze),
+    /// Serves the store's runs as web pages (on 127.0.0.1 by default).
+    Serve(Serve),
+}
+
+/// `testbench analyze RUN_DIR|latest`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Analyze {
+    /// The run: its directory, or a path inside the store such as
+    /// `latest`, `broadcast/latest` or `broadcast/20261122T031500.123`.
+    #[arg(default_value = "latest")]
+    pub run: PathBuf,
+
+    /// Where runs are stored (for paths inside the store).
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+}
+
+/// `testbench serve [--store DIR] [--port N]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Serve {
+    /// Where runs are stored.
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+
+    /// The port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
 }
 
 /// `testbench official`.
@@ -40,7 +76,12 @@ pub struct Official {
 }
 
 /// One test run, as `maelstrom test` takes it.
-#[derive(Debug, Clone, clap::Args)]
+///
+/// It is stored with each run as `test.json` (field names are the flags'
+/// names, values as the flags take them), so that `testbench analyze` can
+/// judge the run again; see [`Config::to_json`] and [`Config::from_json`].
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Config {
     /// The workload to run.
     #[arg(short = 'w', long, value_enum, default_value = "lin-kv")]
@@ -175,7 +216,7 @@ impl Config {
         args.push(bin.to_string_lossy().into_owned());
         match Cli::try_parse_from(args).expect("defaults parse").command {
             Command::Test(config) => *config,
-            Command::Official(_) => unreachable!("parsed a test"),
+            _ => unreachable!("parsed a test"),
         }
     }
 
@@ -276,6 +317,34 @@ impl Config {
         }
     }
 
+    /// The configuration as stored in `test.json`.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).expect("a configuration serializes")
+    }
+
+    /// A configuration read back from `test.json`. Flags the file does not
+    /// name (such as ones added to the bench after the run) take their
+    /// defaults; fields the bench does not know are ignored.
+    pub fn from_json(stored: &Value) -> Result<Config, String> {
+        let text = |name: &str| {
+            stored[name]
+                .as_str()
+                .ok_or_else(|| format!("the stored configuration has no `{name}`"))
+        };
+        let workload: Workload = serde_json::from_value(stored["workload"].clone())
+            .map_err(|err| format!("the stored configuration's workload: {err}"))?;
+        let mut merged = Config::new(workload, text("bin")?).to_json();
+        let (Some(fields), Some(defaults)) = (stored.as_object(), merged.as_object_mut()) else {
+            return Err("the stored configuration is not a JSON object".to_owned());
+        };
+        for (name, value) in fields {
+            if defaults.contains_key(name) {
+                defaults.insert(name.clone(), value.clone());
+            }
+        }
+        serde_json::from_value(merged).map_err(|err| format!("the stored configuration: {err}"))
+    }
+
     /// Whether the partition nemesis runs.
     pub fn partitions(&self) -> bool {
         self.nemesis.contains(&NemesisKind::Partition)
@@ -283,7 +352,8 @@ impl Config {
 }
 
 /// The workloads the bench knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Workload {
     Echo,
     UniqueIds,
@@ -315,15 +385,18 @@ impl Workload {
     }
 }
 
-/// `--concurrency`: a total, or a multiple of the node count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `--concurrency`: a total, or a multiple of the node count. Stored as
+/// the flag's text (`"1n"`, `"5"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Concurrency {
     Total(usize),
     PerNode(usize),
 }
 
-/// `--availability`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// `--availability`. Stored as the flag's text (`"total"`, `"0.5"`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Availability {
     /// Every operation must succeed.
     Total,
@@ -332,7 +405,8 @@ pub enum Availability {
 }
 
 /// `--consistency-models`: what transactions must meet, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ConsistencyModel {
     ReadUncommitted,
     ReadCommitted,
@@ -341,7 +415,8 @@ pub enum ConsistencyModel {
 }
 
 /// `--latency-dist`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum LatencyDist {
     Constant,
     Uniform,
@@ -349,7 +424,8 @@ pub enum LatencyDist {
 }
 
 /// `--nemesis`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum NemesisKind {
     /// Network partitions (Maelstrom's only fault).
     Partition,
@@ -360,7 +436,8 @@ pub enum NemesisKind {
 }
 
 /// `--topology`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Topology {
     Grid,
     Line,
@@ -370,6 +447,38 @@ pub enum Topology {
     Tree2,
     Tree3,
     Tree4,
+}
+
+impl From<Concurrency> for String {
+    fn from(concurrency: Concurrency) -> String {
+        match concurrency {
+            Concurrency::Total(n) => n.to_string(),
+            Concurrency::PerNode(n) => format!("{n}n"),
+        }
+    }
+}
+
+impl TryFrom<String> for Concurrency {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        parse_concurrency(&text)
+    }
+}
+
+impl From<Availability> for String {
+    fn from(availability: Availability) -> String {
+        match availability {
+            Availability::Total => "total".to_owned(),
+            Availability::Fraction(fraction) => fraction.to_string(),
+        }
+    }
+}
+
+impl TryFrom<String> for Availability {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        parse_availability(&text)
+    }
 }
 
 /// The most nodes a run may have.
@@ -570,7 +679,7 @@ mod tests {
         let args = std::iter::once("testbench").chain(args.split_whitespace());
         Cli::try_parse_from(args).map(|cli| match cli.command {
             Command::Test(config) => *config,
-            Command::Official(_) => panic!("not a test"),
+            _ => panic!("not a test"),
         })
     }
 
@@ -662,6 +771,44 @@ mod tests {
             ]
         );
         assert!(parse("test -w kafka --bin b --max-txn-length 0").is_err());
+    }
+
+    #[test]
+    fn a_stored_configuration_reads_back_the_same() {
+        let config = parse(
+            "test -w txn-list-append --bin ./t --node-count 3 --concurrency 2n --availability 0.75 \
+             --nemesis partition --consistency-models read-committed --latency-dist uniform --seed 9 -- a b",
+        )
+        .unwrap();
+        let stored = config.to_json();
+        assert_eq!(stored["workload"], "txn-list-append");
+        assert_eq!(stored["concurrency"], "2n");
+        assert_eq!(stored["availability"], "0.75");
+        assert_eq!(
+            stored["consistency-models"],
+            serde_json::json!(["read-committed"])
+        );
+        let back = Config::from_json(&stored).unwrap();
+        assert_eq!(back.to_json(), stored);
+        assert_eq!(back.processes(), 6);
+        assert_eq!(back.availability, Some(Availability::Fraction(0.75)));
+        assert_eq!(back.args, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_stored_configuration_may_lack_flags_and_have_unknown_ones() {
+        let stored = serde_json::json!({
+            "workload": "broadcast", "bin": "b", "rate": 100.0, "a-future-flag": 1,
+        });
+        let config = Config::from_json(&stored).unwrap();
+        assert_eq!(config.rate, 100.0);
+        assert_eq!(config.node_count, None, "a missing flag takes its default");
+        assert_eq!(config.concurrency, Concurrency::PerNode(1));
+        let bad = serde_json::json!({"workload": "broadcast", "bin": "b", "concurrency": "0n"});
+        let err = Config::from_json(&bad).unwrap_err();
+        assert!(err.contains("`0n`"), "{err}");
+        let unknown = serde_json::json!({"workload": "raft", "bin": "b"});
+        assert!(Config::from_json(&unknown).is_err());
     }
 
     #[test]

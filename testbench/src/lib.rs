@@ -16,6 +16,7 @@
 //! The bench shares no code with the glomers runtime: it knows nodes only
 //! through the protocol, so that a bug in one cannot hide one in the other.
 
+pub mod analyze;
 pub mod checker;
 pub mod clients;
 pub mod config;
@@ -29,8 +30,10 @@ pub mod official;
 pub mod process;
 pub mod protocol;
 pub mod reach;
+pub mod report;
 pub mod results;
 pub mod run;
+pub mod serve;
 pub mod services;
 pub mod store;
 pub mod workload;

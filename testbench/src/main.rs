@@ -1,5 +1,7 @@
 //! `testbench test -w WORKLOAD --bin PATH [flags] [-- ARGS]`: runs a
-//! Maelstrom workload against a node binary and checks it.
+//! Maelstrom workload against a node binary and checks it; `testbench
+//! analyze RUN` judges a stored run again; `testbench serve` shows the
+//! store's runs in a browser.
 //!
 //! Exit status as Maelstrom's (Jepsen's): 0 valid, 1 invalid, 2 unknown,
 //! 254 bad arguments, 255 a run that could not happen; 128 + the signal
@@ -9,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use testbench::console;
-use testbench::{Cli, Command, Config};
+use testbench::{Cli, Command, Config, Outcome};
 
 /// Bad arguments, as Jepsen's command line reports them.
 const BAD_ARGUMENTS: u8 = 254;
@@ -28,6 +30,24 @@ fn main() -> ExitCode {
     testbench::interrupt::install();
     match command {
         Command::Test(config) => test(&config),
+        Command::Analyze(analyze) => {
+            match testbench::analyze::resolve(&analyze.store, &analyze.run)
+                .and_then(|run| testbench::analyze::analyze(&run))
+            {
+                Ok(outcome) => report(&outcome).unwrap_or(ExitCode::SUCCESS),
+                Err(error) => {
+                    console::warn(&error);
+                    ExitCode::from(CRASHED)
+                }
+            }
+        }
+        Command::Serve(options) => match testbench::serve::serve(&options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                console::warn(&error);
+                ExitCode::from(CRASHED)
+            }
+        },
         Command::Official(official) => {
             let rows = testbench::official::run_all(
                 &official.bin_dir,
@@ -64,21 +84,29 @@ fn test(config: &Config) -> ExitCode {
                 return ExitCode::from(CRASHED);
             }
         };
-        console::stdout(&testbench::results::summary(
-            &outcome.results,
-            &outcome.store,
-        ));
-        for error in &outcome.store_errors {
-            console::warn(error);
-        }
-        if let Some(signal) = outcome.interrupted {
-            return ExitCode::from((128 + signal).clamp(0, 255) as u8);
-        }
-        match &outcome.results["valid?"] {
-            serde_json::Value::Bool(true) => continue,
-            serde_json::Value::Bool(false) => return ExitCode::from(1),
-            _ => return ExitCode::from(2),
+        if let Some(code) = report(&outcome) {
+            return code;
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Prints a judged run's summary; `None` when it is valid, else the exit
+/// status it calls for.
+fn report(outcome: &Outcome) -> Option<ExitCode> {
+    console::stdout(&testbench::results::summary(
+        &outcome.results,
+        &outcome.store,
+    ));
+    for error in &outcome.store_errors {
+        console::warn(error);
+    }
+    if let Some(signal) = outcome.interrupted {
+        return Some(ExitCode::from((128 + signal).clamp(0, 255) as u8));
+    }
+    match &outcome.results["valid?"] {
+        serde_json::Value::Bool(true) => None,
+        serde_json::Value::Bool(false) => Some(ExitCode::from(1)),
+        _ => Some(ExitCode::from(2)),
+    }
 }

@@ -10,7 +10,7 @@ use crate::config::{Availability, Config};
 use crate::history::{History, OpType};
 use crate::net::NetStats;
 
-/// Everything the results are made of.
+/// Everything the results of a run are made of.
 pub struct Inputs<'a> {
     pub config: &'a Config,
     pub seed: u64,
@@ -29,34 +29,91 @@ pub struct Inputs<'a> {
 
 /// The results object, with the overall `valid?`.
 pub fn assemble(inputs: Inputs<'_>) -> Value {
-    let stats = stats(inputs.history);
-    let availability = availability(inputs.history, inputs.config.availability);
-    let invoked = inputs
-        .history
+    let cpu_cores = inputs
+        .cpu
+        .map(|cpu| cpu.as_secs_f64() / inputs.wall.as_secs_f64().max(1e-9));
+    let facts = Facts {
+        net: json!({
+            "all": inputs.net.all,
+            "clients": inputs.net.clients,
+            "servers": inputs.net.servers,
+        }),
+        nodes: inputs.faults.to_json(),
+        interrupted: inputs
+            .interrupted
+            .map(|s| crate::interrupt::name(s).to_owned()),
+        nemesis: json!(inputs.nemesis),
+        bench: json!({
+            "seed": inputs.seed,
+            "wall-seconds": inputs.wall.as_secs_f64(),
+            "teardown-seconds": inputs.teardown.as_secs_f64(),
+            "cpu-cores": cpu_cores,
+        }),
+    };
+    judge(inputs.config, inputs.workload, inputs.history, facts)
+}
+
+/// What a run's results hold that its history cannot tell: the message
+/// counts, what the nodes did wrong, whether the run was interrupted, what
+/// the nemesis did and the bench's own figures. `testbench analyze` takes
+/// them from the stored results.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    /// `{"all", "clients", "servers"}`, each with Maelstrom's counts.
+    pub net: Value,
+    /// The `nodes` section: what the nodes did wrong (each fault makes the
+    /// run invalid), counted by kind with examples.
+    pub nodes: Value,
+    /// The signal that stopped the run early (`SIGINT` ...), if one did.
+    pub interrupted: Option<String>,
+    /// The nemesis log.
+    pub nemesis: Value,
+    /// The bench's seed, wall time, teardown time and CPU.
+    pub bench: Value,
+}
+
+impl Facts {
+    /// The facts a stored `results.json` recorded.
+    pub fn from_results(results: &Value) -> Facts {
+        let mut nodes = results["nodes"].clone();
+        if !nodes.is_object() {
+            nodes = json!({"valid?": true, "errors": []});
+        }
+        Facts {
+            net: results["net"].clone(),
+            nodes,
+            interrupted: results["interrupted"].as_str().map(str::to_owned),
+            nemesis: results["nemesis"].clone(),
+            bench: results["bench"].clone(),
+        }
+    }
+}
+
+/// The results object from the workload checker's verdict on `history` and
+/// the run's facts: statistics, availability, `msgs-per-op` and the overall
+/// `valid?`, as a run writes them to `results.json`.
+pub fn judge(config: &Config, workload: Value, history: &History, facts: Facts) -> Value {
+    let stats = stats(history);
+    let availability = availability(history, config.availability);
+    let invoked = history
         .ops
         .iter()
         .filter(|op| op.kind == OpType::Invoke)
         .count() as f64;
-    let per_op = |msgs: u64| {
-        if invoked > 0.0 {
-            msgs as f64 / invoked
-        } else {
-            0.0
+    let mut net = facts.net;
+    for class in ["all", "servers"] {
+        let msgs = net[class]["msg-count"].as_u64().unwrap_or(0) as f64;
+        if net[class].is_object() {
+            net[class]["msgs-per-op"] = json!(if invoked > 0.0 { msgs / invoked } else { 0.0 });
         }
-    };
-    let mut all = serde_json::to_value(inputs.net.all).expect("counts serialize");
-    all["msgs-per-op"] = json!(per_op(inputs.net.all.msgs));
-    let mut servers = serde_json::to_value(inputs.net.servers).expect("counts serialize");
-    servers["msgs-per-op"] = json!(per_op(inputs.net.servers.msgs));
-    let net = json!({
-        "all": all,
-        "clients": inputs.net.clients,
-        "servers": servers,
-        "valid?": true,
-    });
-    let nodes_ok = inputs.faults.to_json();
+    }
+    net["valid?"] = json!(true);
+    let mut nodes_ok = facts.nodes;
+    let no_faults = nodes_ok["errors"].as_array().is_none_or(Vec::is_empty)
+        && nodes_ok["error-count"].as_u64().unwrap_or(0) == 0;
+    nodes_ok["valid?"] = json!(no_faults);
     let verdicts = [
-        &inputs.workload["valid?"],
+        &workload["valid?"],
         &stats["valid?"],
         &availability["valid?"],
         &nodes_ok["valid?"],
@@ -65,32 +122,24 @@ pub fn assemble(inputs: Inputs<'_>) -> Value {
     // real, but an absence of faults proves nothing.
     let valid = if verdicts.iter().any(|v| **v == json!(false)) {
         json!(false)
-    } else if inputs.interrupted.is_none() && verdicts.iter().all(|v| **v == json!(true)) {
+    } else if facts.interrupted.is_none() && verdicts.iter().all(|v| **v == json!(true)) {
         json!(true)
     } else {
         json!("unknown")
     };
-    let cpu_cores = inputs
-        .cpu
-        .map(|cpu| cpu.as_secs_f64() / inputs.wall.as_secs_f64().max(1e-9));
     let mut results = json!({
-        "workload": inputs.workload,
-        "latencies": latencies(inputs.history),
+        "workload": workload,
+        "latencies": latencies(history),
         "stats": stats,
         "availability": availability,
         "net": net,
         "nodes": nodes_ok,
-        "nemesis": inputs.nemesis,
-        "bench": {
-            "seed": inputs.seed,
-            "wall-seconds": inputs.wall.as_secs_f64(),
-            "teardown-seconds": inputs.teardown.as_secs_f64(),
-            "cpu-cores": cpu_cores,
-        },
+        "nemesis": facts.nemesis,
+        "bench": facts.bench,
         "valid?": valid,
     });
-    if let Some(signal) = inputs.interrupted {
-        results["interrupted"] = json!(crate::interrupt::name(signal));
+    if let Some(signal) = facts.interrupted {
+        results["interrupted"] = json!(signal);
     }
     results
 }

@@ -57,6 +57,7 @@ pub fn run(config: &Config) -> Result<Outcome, String> {
     let bin = resolve_bin(&config.bin)?;
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
     let store = crate::store::create_run_dir(&config.store, config.workload.name())?;
+    crate::analyze::save_config(&store, config, seed)?;
     let cluster = match Processes::start(
         &bin,
         &config.args,
@@ -66,6 +67,7 @@ pub fn run(config: &Config) -> Result<Outcome, String> {
     ) {
         Ok(cluster) => cluster,
         Err(err) => {
+            let _ = std::fs::remove_file(store.join(crate::analyze::CONFIG_FILE));
             crate::store::remove_if_empty(&store);
             return Err(err);
         }
@@ -107,6 +109,7 @@ pub fn run_on<C: Cluster>(
             serde_json::to_string_pretty(&results).unwrap_or_default(),
         ),
     );
+    crate::report::draw_or_warn(&store);
     if let Err(err) = crate::store::link_latest(&config.store, &store) {
         store_errors.push(err);
     }

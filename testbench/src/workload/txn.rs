@@ -136,7 +136,7 @@ mod tests {
             .chain(args.split_whitespace());
         match crate::config::Cli::parse_from(args).command {
             crate::config::Command::Test(config) => Txn::new(&config),
-            crate::config::Command::Official(_) => unreachable!(),
+            _ => unreachable!("parsed a test"),
         }
     }
 

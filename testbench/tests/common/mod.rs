@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses a part
 
+pub mod served;
+
 use std::path::PathBuf;
 
 use serde_json::Value;
