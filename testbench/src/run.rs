@@ -219,8 +219,9 @@ impl<'c, C: Cluster> Engine<'c, C> {
             nemesis: Nemesis::new(config, seed ^ 0x6e_6d65),
             history: History::default(),
             rng: fastrand::Rng::with_seed(seed),
-            // Clients of the generator come after those of init and setup.
-            clients: Clients::new(config.processes(), ids.len(), 1 + 2 * ids.len() as u64),
+            // As in Maelstrom: `c0 … c(N-1)` send init, `cN … c(2N-1)` the
+            // setup requests, and the generator's clients come after.
+            clients: Clients::new(config.processes(), ids.len(), 2 * ids.len() as u64),
             side_requests: HashMap::new(),
             faults: Faults::default(),
             interrupted: None,
@@ -245,7 +246,8 @@ impl<'c, C: Cluster> Engine<'c, C> {
     fn drive(&mut self) -> Result<(), String> {
         self.init()?;
         let setup = self.workload.setup(self.directory.nodes());
-        self.side_calls(setup, "setup")?;
+        let first_setup_client = self.directory.nodes().len() as u64;
+        self.side_calls(setup, "setup", first_setup_client)?;
         self.origin = self.now();
         self.net.set_journal_origin(self.origin);
         self.cpu_start = crate::results::cpu_time();
@@ -483,15 +485,21 @@ impl<'c, C: Cluster> Engine<'c, C> {
                 )
             })
             .collect();
-        self.side_calls(calls, "init")
+        self.side_calls(calls, "init", 0)
     }
 
     /// Sends each request from a client of its own and waits (up to
     /// [`INIT_TIMEOUT`]) for every reply to be `<type>_ok`.
-    fn side_calls(&mut self, calls: Vec<(usize, Value)>, what: &str) -> Result<(), String> {
+    fn side_calls(
+        &mut self,
+        calls: Vec<(usize, Value)>,
+        what: &str,
+        first_client: u64,
+    ) -> Result<(), String> {
         let mut waiting = Vec::new();
         for (node, mut body) in calls {
-            let client = self.clients.fresh_client();
+            // The client that talks to node i is the i-th of these.
+            let client = first_client + node as u64;
             let msg_id = 1;
             let kind = body["type"].as_str().unwrap_or_default().to_owned();
             body["msg_id"] = json!(msg_id);

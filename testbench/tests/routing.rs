@@ -62,3 +62,52 @@ fn a_line_with_a_top_level_key_maelstrom_does_not_allow_is_reported() {
     let errors = results["nodes"]["errors"].to_string();
     assert!(errors.contains("unknown field `via`"), "{errors}");
 }
+
+#[test]
+fn clients_and_message_ids_are_numbered_as_maelstrom_numbers_them() {
+    let outcome = testbench::run(&config(
+        Workload::Broadcast,
+        "broadcast.py",
+        &["retry"],
+        3,
+        1.0,
+        10.0,
+    ))
+    .unwrap();
+    let journal = std::fs::read_to_string(outcome.store.join("messages.jsonl")).unwrap();
+    let entries: Vec<serde_json::Value> = journal
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let from = |kind: &str| -> Vec<String> {
+        let mut srcs: Vec<String> = entries
+            .iter()
+            .filter(|e| e["message"]["body"]["type"] == kind)
+            .map(|e| e["message"]["src"].as_str().unwrap().to_owned())
+            .collect();
+        srcs.sort();
+        srcs
+    };
+    // Init from c0..c2, topology from c3..c5, each with msg_id 1; the
+    // generator's clients start at c6.
+    assert_eq!(from("init"), ["c0", "c1", "c2"]);
+    assert_eq!(from("topology"), ["c3", "c4", "c5"]);
+    assert!(entries
+        .iter()
+        .filter(|e| e["message"]["body"]["type"] == "init")
+        .all(|e| e["message"]["body"]["msg_id"] == 1));
+    let first_worker = entries
+        .iter()
+        .find(|e| {
+            e["message"]["body"]["type"] == "broadcast" || e["message"]["body"]["type"] == "read"
+        })
+        .unwrap();
+    let worker: u64 = first_worker["message"]["src"].as_str().unwrap()[1..]
+        .parse()
+        .unwrap();
+    assert!(worker >= 6, "{first_worker}");
+    // One message id per message, from 0, in the order they were sent.
+    let mut ids: Vec<u64> = entries.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..entries.len() as u64).collect::<Vec<_>>());
+}
