@@ -5,6 +5,7 @@ pub mod counter;
 pub mod gossip;
 pub mod gossip_set;
 pub mod kafka;
+pub mod nodes;
 pub mod push_window;
 pub mod snowflake;
 pub mod txn;

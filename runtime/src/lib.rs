@@ -34,6 +34,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod checks;
+pub mod collections;
 mod ctx;
 mod env;
 mod error;
@@ -55,7 +56,7 @@ pub use kv::{Ack, Kv};
 pub use message::Responder;
 pub use node::{Node, Src};
 pub use raw::RawJson;
-pub use runtime::{run, run_with};
+pub use runtime::{run, run_with, Stepper};
 pub use start::{IntoNode, Start};
 
 // The seams between a node and the world, for tests and simulators.

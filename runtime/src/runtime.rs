@@ -70,29 +70,109 @@ pub fn run<How, N: Start<How>>(node: N) {
 pub fn run_with<How, N: Start<How>>(node: N, env: Env) {
     let executor = Rc::new(LocalExecutor::new());
     let ctx = Ctx::new(&env, &executor);
-    smol::block_on(executor.run(async {
-        let mut router = Router {
-            start: Some(node),
-            state: Rc::new(OnceCell::new()),
-            ctx: ctx.clone(),
-            how: std::marker::PhantomData,
-        };
-        loop {
-            // Lines that found the transport full go out before more input
-            // is read: a node that cannot write stops reading.
-            ctx.room().await;
-            let Ok(lines) = env.transport.incoming.recv().await else {
-                break;
-            };
-            for line in lines.split('\n') {
-                router.route(line);
-            }
-        }
+    smol::block_on(executor.run(serve(node, env, ctx)));
+}
+
+/// Reads the node's input until it ends, routing each line; then closes
+/// its output, so that a writer drains what is queued and ends.
+async fn serve<How, N: Start<How>>(node: N, env: Env, ctx: Ctx) {
+    let mut router = Router {
+        start: Some(node),
+        state: Rc::new(OnceCell::new()),
+        ctx: ctx.clone(),
+        how: std::marker::PhantomData,
+    };
+    loop {
+        // Lines that found the transport full go out before more input is
+        // read: a node that cannot write stops reading.
         ctx.room().await;
-    }));
-    // Input is over: tell the writer no more lines will come, so that it
-    // drains what is queued and ends.
+        let Ok(lines) = env.transport.incoming.recv().await else {
+            break;
+        };
+        for line in lines.split('\n') {
+            router.route(line);
+        }
+    }
+    ctx.room().await;
     env.transport.outgoing.close();
+}
+
+/// A node driven step by step on the caller's thread, for simulators that
+/// run many nodes in one thread on a clock of their own.
+///
+/// [`Stepper::new`] starts the node as [`run_with`] would, without
+/// running it; each [`Stepper::run_until_idle`] then runs the node until
+/// it waits for something: input on its transport, or a timer of its
+/// [`Env`]'s clock. Whoever drives it feeds lines through the transport,
+/// reads what the node wrote, and moves the clock. Dropping the stepper
+/// drops the node and all its tasks, as a killed process loses its state.
+///
+/// ```
+/// use glomers::prelude::*;
+/// use glomers::{Env, Stepper, Transport};
+///
+/// #[maelstrom_node]
+/// struct Echo;
+///
+/// #[maelstrom_node]
+/// impl Echo {
+///     #[handle("echo")]
+///     fn echo(&mut self, echo: RawJson) -> EchoOk {
+///         EchoOk { echo }
+///     }
+/// }
+///
+/// #[derive(Serialize)]
+/// struct EchoOk {
+///     echo: RawJson,
+/// }
+///
+/// let (transport, remote) = Transport::in_memory();
+/// let node = Stepper::new(Echo, Env::new(transport));
+/// let init = r#"{"src":"c0","dest":"n0","body":{"type":"init","msg_id":1,"node_id":"n0","node_ids":["n0"]}}"#;
+/// remote.to_node.try_send(init.to_owned()).unwrap();
+/// node.run_until_idle();
+/// let reply = remote.from_node.try_recv().unwrap();
+/// assert!(reply.contains("init_ok"));
+/// assert!(remote.from_node.try_recv().is_err(), "nothing more until more input");
+/// ```
+pub struct Stepper {
+    executor: Rc<LocalExecutor<'static>>,
+    task: smol::Task<()>,
+}
+
+impl Stepper {
+    /// Starts `node` (its state, or a constructor; see [`Start`]) in `env`,
+    /// without running it yet.
+    pub fn new<How: 'static, N: Start<How> + 'static>(node: N, env: Env) -> Self {
+        let executor = Rc::new(LocalExecutor::new());
+        let ctx = Ctx::new(&env, &executor);
+        let task = executor.spawn(serve(node, env, ctx));
+        Stepper { executor, task }
+    }
+
+    /// Runs the node until every one of its tasks waits; returns whether
+    /// anything ran.
+    pub fn run_until_idle(&self) -> bool {
+        let mut ran = false;
+        while self.executor.try_tick() {
+            ran = true;
+        }
+        ran
+    }
+
+    /// Whether the node has stopped: its input ended and it is done.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+impl std::fmt::Debug for Stepper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stepper")
+            .field("finished", &self.is_finished())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Deserialize)]

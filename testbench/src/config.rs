@@ -19,6 +19,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Runs a workload against a cluster of node binaries and checks it.
+    /// A flag given twice takes its last value.
+    #[command(args_override_self = true)]
     Test(Box<Config>),
     /// Runs every challenge binary found with the official Gossip Glomers
     /// parameters and prints one table.
@@ -188,6 +190,27 @@ pub struct Config {
     /// Log every message delivered by the network on stderr.
     #[arg(long)]
     pub log_net_recv: bool,
+
+    /// Beyond Maelstrom: the probability that a message between servers
+    /// is lost (during the main phase only).
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
+    pub loss: f64,
+
+    /// Beyond Maelstrom: the probability that a message between servers
+    /// is delivered twice (during the main phase only).
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
+    pub duplicate: f64,
+
+    /// Beyond Maelstrom: the probability that a message between servers
+    /// is held up for ten times the mean latency more (a delay spike,
+    /// which also reorders it; during the main phase only).
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
+    pub delay_spikes: f64,
+
+    /// Beyond Maelstrom, simulator only: each node's clock is off by up to
+    /// this many milliseconds (`now` and the start of its timers).
+    #[arg(long, default_value_t = 0.0, value_parser = latency)]
+    pub clock_skew: f64,
 
     /// Seed of every random choice the bench makes.
     #[arg(long)]
@@ -576,6 +599,14 @@ fn parse_availability(text: &str) -> Result<Availability, String> {
         _ => Err(format!(
             "expected `total` or a fraction from 0 to 1 (such as 0.99 or 99/100), got `{text}`"
         )),
+    }
+}
+
+/// A probability, from 0 to 1.
+fn probability(text: &str) -> Result<f64, String> {
+    match number(text) {
+        Some(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("expected a probability from 0 to 1, got `{text}`")),
     }
 }
 

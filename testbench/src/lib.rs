@@ -39,4 +39,4 @@ pub mod store;
 pub mod workload;
 
 pub use config::{Cli, Command, Config, Workload};
-pub use run::{run, run_on, Outcome};
+pub use run::{run, run_on, simulate, store_simulation, Outcome, Simulation};

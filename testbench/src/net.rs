@@ -176,6 +176,20 @@ pub struct Network {
     /// Whether to log each send and each delivery on stderr
     /// (`--log-net-send`, `--log-net-recv`).
     log: (bool, bool),
+    /// Faults beyond Maelstrom's, on messages between servers.
+    chaos: Chaos,
+}
+
+/// Faults beyond Maelstrom's on messages between servers (never on client
+/// messages): each a probability per message.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Chaos {
+    /// The message is lost (journaled as dropped).
+    pub loss: f64,
+    /// The message is delivered twice (the copy has its own id).
+    pub duplicate: f64,
+    /// The message takes ten times the mean latency more.
+    pub delay_spikes: f64,
 }
 
 /// Where each message's fate is written, one JSON object a line:
@@ -260,7 +274,14 @@ impl Network {
             stats: NetStats::default(),
             journal: None,
             log: (false, false),
+            chaos: Chaos::default(),
         }
+    }
+
+    /// Applies `chaos` to every message between servers sent from now on
+    /// (`Chaos::default()` to stop).
+    pub fn set_chaos(&mut self, chaos: Chaos) {
+        self.chaos = chaos;
     }
 
     /// Logs every message sent (`send`) and delivered (`recv`) on stderr,
@@ -324,6 +345,20 @@ impl Network {
     /// Returns the message id.
     pub fn send(&mut self, packet: Packet, now: Time) -> u64 {
         let involves_client = packet.src.is_client() || packet.dest.is_client();
+        if !involves_client && self.chaos != Chaos::default() {
+            if self.chaos.duplicate > 0.0 && self.rng.f64() < self.chaos.duplicate {
+                let lost = self.chaos.loss > 0.0 && self.rng.f64() < self.chaos.loss;
+                self.enqueue(packet.clone(), now, lost);
+            }
+            let lost = self.chaos.loss > 0.0 && self.rng.f64() < self.chaos.loss;
+            return self.enqueue(packet, now, lost);
+        }
+        self.enqueue(packet, now, false)
+    }
+
+    /// Counts and queues one message (or journals it lost at once).
+    fn enqueue(&mut self, packet: Packet, now: Time, lost: bool) -> u64 {
+        let involves_client = packet.src.is_client() || packet.dest.is_client();
         self.stats.all.send += 1;
         self.stats.all.msgs += 1;
         let class = if involves_client {
@@ -333,15 +368,33 @@ impl Network {
         };
         class.send += 1;
         class.msgs += 1;
-        let delay = if involves_client {
+        let mut delay = if involves_client {
             Duration::ZERO
         } else {
             self.sample_latency()
         };
+        if !involves_client
+            && self.chaos.delay_spikes > 0.0
+            && self.rng.f64() < self.chaos.delay_spikes
+        {
+            delay += self.latency.max(Duration::from_millis(10)) * 10;
+        }
         let id = self.next_id;
         self.next_id += 1;
         if self.log.0 {
             crate::console::stderr(&format!(":send {id} {}\n", packet.line));
+        }
+        if lost {
+            if let Some(journal) = &mut self.journal {
+                let pending = Pending {
+                    deadline: now,
+                    id,
+                    sent: now,
+                    packet,
+                };
+                journal.record(&pending, "dropped", Some(now));
+            }
+            return id;
         }
         let dest = packet.dest;
         let receiver = self.receivers.entry(dest).or_default();
@@ -635,6 +688,36 @@ mod tests {
         assert!(net.deliver(ms(1000)).is_some());
         assert_eq!(net.stats.all.send, 4);
         assert_eq!(net.stats.all.recv, 1);
+    }
+
+    #[test]
+    fn chaos_loses_duplicates_and_delays_server_messages_only() {
+        let mut net = Network::new(10.0, LatencyDist::Constant, 3);
+        net.set_chaos(Chaos {
+            loss: 0.3,
+            duplicate: 0.2,
+            delay_spikes: 0.1,
+        });
+        for i in 0..1000 {
+            net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(i));
+            net.send(packet(Endpoint::Client(1), Endpoint::Node(1)), ms(i));
+        }
+        let delivered = drain(&mut net, ms(1_000_000));
+        let servers = delivered
+            .iter()
+            .filter(|d| d.1 == Endpoint::Node(0))
+            .count();
+        let clients = delivered
+            .iter()
+            .filter(|d| d.1 == Endpoint::Client(1))
+            .count();
+        assert_eq!(clients, 1000, "client messages are never touched");
+        // 1000 sent, 20 % copied, 30 % of the 1200 lost: about 840 arrive.
+        assert!((780..=900).contains(&servers), "{servers}");
+        assert!(net.stats.servers.send > 1150);
+        net.set_chaos(Chaos::default());
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(2_000_000));
+        assert_eq!(drain(&mut net, ms(3_000_000)).len(), 1);
     }
 
     #[test]

@@ -54,6 +54,11 @@ pub struct Outcome {
 /// with `valid: false`.
 pub fn run(config: &Config) -> Result<Outcome, String> {
     config.validate()?;
+    if config.clock_skew > 0.0 {
+        return Err(
+            "--clock-skew needs the simulator: node processes share the machine's clock".to_owned(),
+        );
+    }
     let bin = resolve_bin(&config.bin)?;
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
     let store = crate::store::create_run_dir(&config.store, config.workload.name())?;
@@ -84,7 +89,9 @@ pub fn run_on<C: Cluster>(
     seed: u64,
     store: PathBuf,
 ) -> Result<Outcome, String> {
-    let mut engine = Engine::new(config, cluster, seed, &store)?;
+    let journal = std::fs::File::create(store.join("messages.jsonl"))
+        .map_err(|err| format!("cannot write to {}: {err}", store.display()))?;
+    let mut engine = Engine::new(config, cluster, seed, Box::new(journal), true);
     let driven = engine.drive();
     engine.stop();
     driven?;
@@ -120,6 +127,82 @@ pub fn run_on<C: Cluster>(
         interrupted: engine.interrupted,
         store_errors,
     })
+}
+
+/// A run kept in memory, as the simulator makes them: its results, history
+/// and network journal (`messages.jsonl`'s lines), and no store.
+#[derive(Debug)]
+pub struct Simulation {
+    /// What `results.json` would hold (without the bench's CPU figure).
+    pub results: Value,
+    /// Whether every checker found the run valid.
+    pub valid: bool,
+    /// Every client and nemesis entry.
+    pub history: History,
+    /// The network journal, one JSON object a line.
+    pub journal: String,
+}
+
+/// Runs the test `config` describes on `cluster`, with the random `seed`,
+/// and keeps everything in memory. With a cluster on a virtual clock (the
+/// simulator's), the same seed gives the same run, byte for byte.
+pub fn simulate<C: Cluster>(config: &Config, cluster: C, seed: u64) -> Result<Simulation, String> {
+    let journal = SharedBuffer::default();
+    let mut engine = Engine::new(config, cluster, seed, Box::new(journal.clone()), false);
+    let driven = engine.drive();
+    engine.stop();
+    driven?;
+    let now = engine.cluster.now();
+    engine
+        .net
+        .close_journal(now)
+        .map_err(|err| format!("the journal in memory failed: {err}"))?;
+    let results = engine.results(seed);
+    let valid = results["valid?"] == json!(true);
+    let journal = String::from_utf8_lossy(&journal.0.borrow()).into_owned();
+    Ok(Simulation {
+        results,
+        valid,
+        history: std::mem::take(&mut engine.history),
+        journal,
+    })
+}
+
+/// Writes a simulated run into a fresh run directory under the store of
+/// `config`, with the usual artefacts (configuration, history, journal,
+/// results, pictures); returns the directory.
+pub fn store_simulation(config: &Config, seed: u64, run: &Simulation) -> Result<PathBuf, String> {
+    let store = crate::store::create_run_dir(&config.store, config.workload.name())?;
+    crate::analyze::save_config(&store, config, seed)?;
+    let write = |name: &str, text: &str| {
+        std::fs::write(store.join(name), text)
+            .map_err(|err| format!("cannot write {name} to {}: {err}", store.display()))
+    };
+    write("history.jsonl", &run.history.to_jsonl())?;
+    write("messages.jsonl", &run.journal)?;
+    write(
+        "results.json",
+        &serde_json::to_string_pretty(&run.results).unwrap_or_default(),
+    )?;
+    crate::report::draw_or_warn(&store);
+    let _ = crate::store::link_latest(&config.store, &store);
+    Ok(store)
+}
+
+/// An in-memory sink for the journal that stays readable after the
+/// network is done with it.
+#[derive(Clone, Default)]
+struct SharedBuffer(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for SharedBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The node binary as a path. Like Maelstrom, `--bin NAME` names a file
@@ -195,19 +278,33 @@ struct Engine<'c, C> {
     progress: bool,
     last_progress: Time,
     cpu_start: Option<Duration>,
+    /// Whether to take the bench's CPU and teardown figures.
+    measured: bool,
     events: Vec<Event>,
 }
 
 impl<'c, C: Cluster> Engine<'c, C> {
-    fn new(config: &'c Config, cluster: C, seed: u64, store: &Path) -> Result<Self, String> {
+    /// An engine for `config` on `cluster`, journaling to `journal`;
+    /// `measured` runs take the bench's own CPU and teardown figures (which
+    /// a simulation leaves out, so that its results repeat exactly).
+    fn new(
+        config: &'c Config,
+        cluster: C,
+        seed: u64,
+        journal: Box<dyn std::io::Write>,
+        measured: bool,
+    ) -> Self {
         let ids = config.node_ids();
-        let journal = std::fs::File::create(store.join("messages.jsonl"))
-            .map_err(|err| format!("cannot write to {}: {err}", store.display()))?;
         let mut net = Network::new(config.latency, config.latency_dist, seed);
         net.journal_to(journal);
         net.log_to_stderr(config.log_net_send, config.log_net_recv);
+        net.set_chaos(crate::net::Chaos {
+            loss: config.loss,
+            duplicate: config.duplicate,
+            delay_spikes: config.delay_spikes,
+        });
         let now = cluster.now();
-        Ok(Engine {
+        Engine {
             config,
             cluster,
             origin: now,
@@ -226,11 +323,16 @@ impl<'c, C: Cluster> Engine<'c, C> {
             faults: Faults::default(),
             interrupted: None,
             teardown: Duration::ZERO,
-            progress: std::io::stderr().is_terminal(),
+            progress: measured && std::io::stderr().is_terminal(),
             last_progress: now,
-            cpu_start: crate::results::cpu_time(),
+            cpu_start: if measured {
+                crate::results::cpu_time()
+            } else {
+                None
+            },
+            measured,
             events: Vec::new(),
-        })
+        }
     }
 
     fn now(&self) -> Time {
@@ -250,7 +352,9 @@ impl<'c, C: Cluster> Engine<'c, C> {
         self.side_calls(setup, "setup", first_setup_client)?;
         self.origin = self.now();
         self.net.set_journal_origin(self.origin);
-        self.cpu_start = crate::results::cpu_time();
+        if self.measured {
+            self.cpu_start = crate::results::cpu_time();
+        }
         let end = self.origin + self.config.time_limit();
         // With `--rate 0` no client operation runs, as in Maelstrom (the
         // nemesis still does).
@@ -281,6 +385,9 @@ impl<'c, C: Cluster> Engine<'c, C> {
             };
             self.step(Some(wake.min(self.origin + self.nemesis.next_event())));
         }
+        // Faults beyond Maelstrom's end with the main phase: the cluster
+        // must converge once the network behaves.
+        self.net.set_chaos(crate::net::Chaos::default());
         self.drain_in_flight();
         if let Some(phase) = self.workload.final_phase() {
             let elapsed = self.now() - self.origin;
@@ -909,12 +1016,17 @@ impl<'c, C: Cluster> Engine<'c, C> {
     fn stop(&mut self) {
         let started = std::time::Instant::now();
         self.cluster.stop();
-        self.teardown = started.elapsed();
+        if self.measured {
+            self.teardown = started.elapsed();
+        }
     }
 
     fn results(&self, seed: u64) -> Value {
         let wall = self.now().saturating_sub(self.origin);
-        let cpu = match (self.cpu_start, crate::results::cpu_time()) {
+        let cpu = match (
+            self.cpu_start,
+            self.measured.then(crate::results::cpu_time).flatten(),
+        ) {
             (Some(before), Some(after)) => Some(after.saturating_sub(before)),
             _ => None,
         };
