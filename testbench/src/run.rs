@@ -22,7 +22,7 @@ use crate::nemesis::Nemesis;
 use crate::net::{Delivery, Directory, Endpoint, Network, Packet};
 use crate::reach::{Cluster, Event, Processes, Time};
 use crate::services::Services;
-use crate::workload::{self, Invocation, Step, Workload};
+use crate::workload::{self, Invocation, Request, Step, Workload};
 
 /// How long a client waits for a reply before the operation is indefinite.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -54,6 +54,7 @@ pub struct Outcome {
 /// with `valid: false`.
 pub fn run(config: &Config) -> Result<Outcome, String> {
     config.validate()?;
+    workload::validate(config)?;
     let bin = resolve_bin(&config.bin)?;
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
     let store = crate::store::create_run_dir(&config.store, config.workload.name())?;
@@ -208,7 +209,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
             directory: Directory::new(ids.clone()),
             net,
             services: Services::new(seed ^ 0x5e41_1ce5),
-            workload: workload::for_config(config),
+            workload: workload::for_config(config)?,
             nemesis: Nemesis::new(config, seed ^ 0x6e_6d65),
             history: History::default(),
             rng: fastrand::Rng::with_seed(seed),
@@ -257,7 +258,8 @@ impl<'c, C: Cluster> Engine<'c, C> {
                 };
                 let _ = due;
                 let process = self.clients.slot(slot).process;
-                let op = self.workload.next_op(process, &mut self.rng);
+                let elapsed = now - self.origin;
+                let op = self.workload.next_op(process, elapsed, &mut self.rng);
                 self.invoke(slot, op, false);
                 // Like Jepsen's stagger, the next pause counts from when
                 // this operation went out, not from when it was due.
@@ -422,15 +424,21 @@ impl<'c, C: Cluster> Engine<'c, C> {
             is_final,
         });
         let deadline = self.now() + self.client_timeout();
-        let Some(mut body) = request else {
-            let value = op.value.clone();
-            self.clients.slot_mut(slot).busy = Some(InFlight {
-                msg_id: 0,
-                op,
-                deadline,
-                is_final,
-            });
-            return self.complete(slot, OpType::Info, value, None);
+        let mut body = match request {
+            Request::Send(body) => body,
+            Request::Ok(_) | Request::Crash => {
+                let (kind, value) = match request {
+                    Request::Ok(value) => (OpType::Ok, value),
+                    _ => (OpType::Info, op.value.clone()),
+                };
+                self.clients.slot_mut(slot).busy = Some(InFlight {
+                    msg_id: 0,
+                    op,
+                    deadline,
+                    is_final,
+                });
+                return self.complete(slot, kind, value, None);
+            }
         };
         let msg_id = self.clients.next_msg_id(slot);
         body["msg_id"] = json!(msg_id);
@@ -637,7 +645,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
         }
         if body["type"] == "error" {
             let code = body["code"].as_u64().unwrap_or(13);
-            let kind = if crate::protocol::is_definite(code) {
+            let kind = if crate::protocol::is_definite(code) && self.workload.sorts_errors() {
                 OpType::Fail
             } else {
                 self.unsure(in_flight.op.f)
