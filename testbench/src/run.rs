@@ -607,16 +607,15 @@ impl<'c, C: Cluster> Engine<'c, C> {
                     return;
                 };
                 let src = message["src"].as_str().unwrap_or_default().to_owned();
-                if let Some(reply) = self.services.handle(service, &src, &message["body"]) {
-                    let line = json!({"src": service.id(), "dest": src, "body": reply});
-                    let packet = Packet {
-                        src: packet.dest,
-                        dest: packet.src,
-                        line: line.to_string(),
-                    };
-                    let now = self.now();
-                    self.net.send(packet, now);
-                }
+                let reply = self.services.handle(service, &src, &message["body"]);
+                let line = json!({"src": service.id(), "dest": src, "body": reply});
+                let packet = Packet {
+                    src: packet.dest,
+                    dest: packet.src,
+                    line: line.to_string(),
+                };
+                let now = self.now();
+                self.net.send(packet, now);
             }
             Endpoint::Unknown => {}
         }
