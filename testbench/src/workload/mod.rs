@@ -134,8 +134,10 @@ pub trait Workload {
         None
     }
 
-    /// The next final operation of `process`, which has finished `done` of
-    /// them, or `None` when it has no more. By default, one `read`.
+    /// The next final operation of the client thread now running
+    /// `process`, which has started `done` final operations so far (under
+    /// this process or those it replaced), or `None` when it has no more.
+    /// By default, one `read`.
     fn final_op(&mut self, process: u64, done: usize) -> Option<Invocation> {
         let _ = process;
         (done == 0).then(|| Invocation::new("read", Value::Null))
