@@ -9,7 +9,9 @@
 //! 4. A group leaves its key for the next unused one once more than 20
 //! client processes have worked on it (each `info` gives a thread a new
 //! process). Maelstrom crashes unless the concurrency is a multiple of 2N;
-//! the bench says so before the run ([`LinKv::validate`]).
+//! the bench says so before the run ([`LinKv::validate`]). (Jepsen counts a
+//! thread's new process as soon as the thread has it; the bench, at the
+//! thread's next operation, which comes a moment later.)
 //!
 //! History values: `[key, null]` for reads (`[key, value]` when done),
 //! `[key, value]` for writes, `[key, [from, to]]` for compare-and-sets.
