@@ -346,10 +346,11 @@ impl Default for LwwKv {
 
 impl LwwKv {
     fn handle(&mut self, op: &KvOp, rng: &mut fastrand::Rng) -> Value {
-        let (source, dest) = (rng.usize(..LWW_REPLICAS), rng.usize(..LWW_REPLICAS));
-        if source != dest {
-            let source = self.replicas[source].clone();
-            self.replicas[dest].merge(&source);
+        let (from, into) = (rng.usize(..LWW_REPLICAS), rng.usize(..LWW_REPLICAS));
+        if from != into {
+            let source = std::mem::take(&mut self.replicas[from]);
+            self.replicas[into].merge(&source);
+            self.replicas[from] = source;
         }
         let replica = &mut self.replicas[rng.usize(..LWW_REPLICAS)];
         let current = replica.entries.get(op.key()).map(|(_, v)| v);
