@@ -51,10 +51,9 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use glomers::Start;
 use serde_json::Value;
-use testbench::{Cli, Command, Config, Simulation};
+use testbench::{Config, Simulation};
 
 pub use clock::{NodeClock, Sleep, VirtualTime, EPOCH};
 pub use cluster::InProcess;
@@ -330,17 +329,7 @@ fn replay_request() -> Option<(u64, Option<String>)> {
 
 /// A configuration from the bench's flags (without `--bin`).
 pub fn parse_flags(flags: &str) -> Result<Config, String> {
-    let args = ["testbench", "test", "--bin", "<in-process>"]
-        .into_iter()
-        .map(str::to_owned)
-        .chain(flags.split_whitespace().map(str::to_owned));
-    match Cli::try_parse_from(args)
-        .map_err(|err| err.to_string())?
-        .command
-    {
-        Command::Test(config) => Ok(*config),
-        _ => Err("not a test".to_owned()),
-    }
+    Config::from_flags(&format!("--bin <in-process> {flags}"))
 }
 
 /// `config` with `flags` laid over it (later flags win).

@@ -47,7 +47,10 @@ pub fn load_config(run: &Path) -> Result<Config, String> {
 /// The workload's checker's verdict on `history`, for the run `config`
 /// describes.
 pub fn check(config: &Config, history: &History) -> Value {
-    crate::workload::for_config(config).check(history)
+    match crate::workload::for_config(config) {
+        Ok(workload) => workload.check(history),
+        Err(err) => serde_json::json!({"valid?": "unknown", "error": err}),
+    }
 }
 
 /// The run directory `run` names: itself if it is a directory, else a path

@@ -228,18 +228,37 @@ pub struct Config {
 impl Config {
     /// A configuration with Maelstrom's defaults for `workload` and `bin`.
     pub fn new(workload: Workload, bin: impl Into<PathBuf>) -> Self {
-        let bin = bin.into();
-        let mut args = vec![
-            "testbench".to_owned(),
-            "test".to_owned(),
-            "-w".to_owned(),
-            workload.name().to_owned(),
-            "--bin".to_owned(),
-        ];
-        args.push(bin.to_string_lossy().into_owned());
-        match Cli::try_parse_from(args).expect("defaults parse").command {
-            Command::Test(config) => *config,
-            _ => unreachable!("parsed a test"),
+        let mut config =
+            Config::from_flags(&format!("-w {}", workload.name())).expect("the defaults parse");
+        config.bin = bin.into();
+        config
+    }
+
+    /// The configuration `testbench test` makes of `flags` (words
+    /// separated by white space; `--bin` may be left out).
+    ///
+    /// ```
+    /// let config = testbench::Config::from_flags("-w kafka --node-count 2 --rate 1000").unwrap();
+    /// assert_eq!(config.node_ids(), ["n0", "n1"]);
+    /// assert!(testbench::Config::from_flags("--rate fast").is_err());
+    /// ```
+    pub fn from_flags(flags: &str) -> Result<Config, String> {
+        let words: Vec<&str> = flags.split_whitespace().collect();
+        let has_bin = words
+            .iter()
+            .any(|w| *w == "--bin" || w.starts_with("--bin="));
+        let bin: &[&str] = if has_bin { &[] } else { &["--bin", "<none>"] };
+        let args = ["testbench", "test"]
+            .iter()
+            .chain(bin)
+            .chain(words.iter())
+            .copied();
+        match Cli::try_parse_from(args)
+            .map_err(|err| err.to_string())?
+            .command
+        {
+            Command::Test(config) => Ok(*config),
+            _ => Err("not a test".to_owned()),
         }
     }
 

@@ -5,10 +5,6 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use clap::Parser;
-
-use crate::config::{Cli, Command};
-
 /// A challenge: its name, its binary, and the official flags.
 pub struct Challenge {
     pub name: &'static str,
@@ -117,16 +113,9 @@ pub fn run_all(bin_dir: &Path, only: Option<&str>, store: &Path) -> Vec<Row> {
 }
 
 fn run_one(challenge: &Challenge, bin: &Path, store: &Path) -> Result<Value, String> {
-    let mut args = vec!["testbench".to_owned(), "test".to_owned()];
-    args.extend(challenge.flags.split_whitespace().map(str::to_owned));
-    args.extend(["--bin".to_owned(), bin.to_string_lossy().into_owned()]);
-    args.extend(["--store".to_owned(), store.to_string_lossy().into_owned()]);
-    let Command::Test(config) = Cli::try_parse_from(args)
-        .map_err(|err| err.to_string())?
-        .command
-    else {
-        unreachable!("only test is built here");
-    };
+    let mut config = crate::Config::from_flags(challenge.flags)?;
+    config.bin = bin.to_path_buf();
+    config.store = store.to_path_buf();
     crate::run(&config).map(|outcome| outcome.results)
 }
 

@@ -22,7 +22,7 @@ use crate::nemesis::{Action, Nemesis};
 use crate::net::{Delivery, Directory, Endpoint, Network, Packet};
 use crate::reach::{Cluster, Event, Processes, Time};
 use crate::services::Services;
-use crate::workload::{self, Invocation, Step, Workload};
+use crate::workload::{self, Invocation, Request, Step, Workload};
 
 /// How long a client waits for a reply before the operation is indefinite.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -59,6 +59,7 @@ pub fn run(config: &Config) -> Result<Outcome, String> {
             "--clock-skew needs the simulator: node processes share the machine's clock".to_owned(),
         );
     }
+    workload::validate(config)?;
     let bin = resolve_bin(&config.bin)?;
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
     let store = crate::store::create_run_dir(&config.store, config.workload.name())?;
@@ -91,7 +92,7 @@ pub fn run_on<C: Cluster>(
 ) -> Result<Outcome, String> {
     let journal = std::fs::File::create(store.join("messages.jsonl"))
         .map_err(|err| format!("cannot write to {}: {err}", store.display()))?;
-    let mut engine = Engine::new(config, cluster, seed, Box::new(journal), true);
+    let mut engine = Engine::new(config, cluster, seed, Box::new(journal), true)?;
     let driven = engine.drive();
     engine.stop();
     driven?;
@@ -148,7 +149,7 @@ pub struct Simulation {
 /// simulator's), the same seed gives the same run, byte for byte.
 pub fn simulate<C: Cluster>(config: &Config, cluster: C, seed: u64) -> Result<Simulation, String> {
     let journal = SharedBuffer::default();
-    let mut engine = Engine::new(config, cluster, seed, Box::new(journal.clone()), false);
+    let mut engine = Engine::new(config, cluster, seed, Box::new(journal.clone()), false)?;
     let driven = engine.drive();
     engine.stop();
     driven?;
@@ -293,7 +294,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
         seed: u64,
         journal: Box<dyn std::io::Write>,
         measured: bool,
-    ) -> Self {
+    ) -> Result<Self, String> {
         let ids = config.node_ids();
         let mut net = Network::new(config.latency, config.latency_dist, seed);
         net.journal_to(journal);
@@ -304,7 +305,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
             delay_spikes: config.delay_spikes,
         });
         let now = cluster.now();
-        Engine {
+        Ok(Engine {
             config,
             cluster,
             origin: now,
@@ -312,7 +313,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
             directory: Directory::new(ids.clone()),
             net,
             services: Services::new(seed ^ 0x5e41_1ce5),
-            workload: workload::for_config(config),
+            workload: workload::for_config(config)?,
             nemesis: Nemesis::new(config, seed ^ 0x6e_6d65),
             history: History::default(),
             rng: fastrand::Rng::with_seed(seed),
@@ -332,7 +333,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
             },
             measured,
             events: Vec::new(),
-        }
+        })
     }
 
     fn now(&self) -> Time {
@@ -372,7 +373,8 @@ impl<'c, C: Cluster> Engine<'c, C> {
                 };
                 let _ = due;
                 let process = self.clients.slot(slot).process;
-                let op = self.workload.next_op(process, &mut self.rng);
+                let elapsed = now - self.origin;
+                let op = self.workload.next_op(process, elapsed, &mut self.rng);
                 self.invoke(slot, op, false);
                 // Like Jepsen's stagger, the next pause counts from when
                 // this operation went out, not from when it was due.
@@ -686,15 +688,21 @@ impl<'c, C: Cluster> Engine<'c, C> {
             is_final,
         });
         let deadline = self.now() + self.client_timeout();
-        let Some(mut body) = request else {
-            let value = op.value.clone();
-            self.clients.slot_mut(slot).busy = Some(InFlight {
-                msg_id: 0,
-                op,
-                deadline,
-                is_final,
-            });
-            return self.complete(slot, OpType::Info, value, None);
+        let mut body = match request {
+            Request::Send(body) => body,
+            Request::Ok(_) | Request::Crash => {
+                let (kind, value) = match request {
+                    Request::Ok(value) => (OpType::Ok, value),
+                    _ => (OpType::Info, op.value.clone()),
+                };
+                self.clients.slot_mut(slot).busy = Some(InFlight {
+                    msg_id: 0,
+                    op,
+                    deadline,
+                    is_final,
+                });
+                return self.complete(slot, kind, value, None);
+            }
         };
         let msg_id = self.clients.next_msg_id(slot);
         body["msg_id"] = json!(msg_id);
@@ -866,16 +874,15 @@ impl<'c, C: Cluster> Engine<'c, C> {
                     return;
                 };
                 let src = message["src"].as_str().unwrap_or_default().to_owned();
-                if let Some(reply) = self.services.handle(service, &src, &message["body"]) {
-                    let line = json!({"src": service.id(), "dest": src, "body": reply});
-                    let packet = Packet {
-                        src: packet.dest,
-                        dest: packet.src,
-                        line: line.to_string(),
-                    };
-                    let now = self.now();
-                    self.net.send(packet, now);
-                }
+                let reply = self.services.handle(service, &src, &message["body"]);
+                let line = json!({"src": service.id(), "dest": src, "body": reply});
+                let packet = Packet {
+                    src: packet.dest,
+                    dest: packet.src,
+                    line: line.to_string(),
+                };
+                let now = self.now();
+                self.net.send(packet, now);
             }
             Endpoint::Unknown => {}
         }
@@ -904,7 +911,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
         }
         if body["type"] == "error" {
             let code = body["code"].as_u64().unwrap_or(13);
-            let kind = if crate::protocol::is_definite(code) {
+            let kind = if crate::protocol::is_definite(code) && self.workload.sorts_errors() {
                 OpType::Fail
             } else {
                 self.unsure(in_flight.op.f)

@@ -2,7 +2,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{list_field, FinalPhase, Invocation, Step, Workload};
+use super::schema::{self, Shape};
+use super::{FinalPhase, Invocation, Request, Step, Workload};
 use crate::checker::set_full;
 use crate::config::Topology;
 use crate::history::History;
@@ -30,7 +31,12 @@ impl Workload for Broadcast {
             .collect()
     }
 
-    fn next_op(&mut self, _process: u64, rng: &mut fastrand::Rng) -> Invocation {
+    fn next_op(
+        &mut self,
+        _process: u64,
+        _elapsed: std::time::Duration,
+        rng: &mut fastrand::Rng,
+    ) -> Invocation {
         if rng.bool() {
             let value = self.next_value;
             self.next_value += 1;
@@ -40,21 +46,20 @@ impl Workload for Broadcast {
         }
     }
 
-    fn request(&mut self, _process: u64, op: &Invocation) -> Option<Value> {
-        Some({
-            match op.f {
-                "broadcast" => json!({"type": "broadcast", "message": op.value}),
-                _ => json!({"type": "read"}),
-            }
+    fn request(&mut self, _process: u64, op: &Invocation) -> Request {
+        Request::Send(match op.f {
+            "broadcast" => json!({"type": "broadcast", "message": op.value}),
+            _ => json!({"type": "read"}),
         })
     }
 
     fn complete(&mut self, _process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {
-        match op.f {
-            "broadcast" => Ok(op.value.clone()),
-            _ => list_field(reply, "messages"),
+        if op.f == "broadcast" {
+            schema::check(reply, "broadcast_ok", &[])?;
+            return Ok(Step::Done(op.value.clone()));
         }
-        .map(Step::Done)
+        schema::check(reply, "read_ok", &[("messages", Shape::List(&Shape::Any))])?;
+        Ok(Step::Done(reply["messages"].clone()))
     }
 
     fn idempotent(&self, f: &str) -> bool {

@@ -4,7 +4,8 @@
 
 use serde_json::{json, Value};
 
-use super::{field, FinalPhase, Invocation, Step, Workload};
+use super::schema::{self, Shape};
+use super::{FinalPhase, Invocation, Request, Step, Workload};
 use crate::history::{History, OpType};
 
 /// Adds and reads; grow-only or with negative deltas.
@@ -25,7 +26,12 @@ impl Counter {
 }
 
 impl Workload for Counter {
-    fn next_op(&mut self, _process: u64, rng: &mut fastrand::Rng) -> Invocation {
+    fn next_op(
+        &mut self,
+        _process: u64,
+        _elapsed: std::time::Duration,
+        rng: &mut fastrand::Rng,
+    ) -> Invocation {
         // Maelstrom draws from {add -5..4, read} and, for g-counter, skips
         // negative adds, leaving about two reads for each add.
         loop {
@@ -39,33 +45,24 @@ impl Workload for Counter {
         }
     }
 
-    fn request(&mut self, _process: u64, op: &Invocation) -> Option<Value> {
-        Some({
-            match op.f {
-                "add" => json!({"type": "add", "delta": op.value}),
-                _ => json!({"type": "read"}),
-            }
+    fn request(&mut self, _process: u64, op: &Invocation) -> Request {
+        Request::Send(match op.f {
+            "add" => json!({"type": "add", "delta": op.value}),
+            _ => json!({"type": "read"}),
         })
     }
 
     fn complete(&mut self, _process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {
-        match op.f {
-            "add" => Ok(op.value.clone()),
-            _ => {
-                let value = field(reply, "value")?;
-                value
-                    .as_i64()
-                    .or_else(|| {
-                        value
-                            .as_f64()
-                            .filter(|f| f.fract() == 0.0)
-                            .map(|f| f as i64)
-                    })
-                    .map(|v| json!(v))
-                    .ok_or_else(|| format!("`value` is not an integer: {reply}"))
-            }
+        if op.f == "add" {
+            schema::check(reply, "add_ok", &[])?;
+            return Ok(Step::Done(op.value.clone()));
         }
-        .map(Step::Done)
+        schema::check(reply, "read_ok", &[("value", Shape::Int)])?;
+        Ok(Step::Done(reply["value"].clone()))
+    }
+
+    fn sorts_errors(&self) -> bool {
+        false
     }
 
     fn final_phase(&self) -> Option<FinalPhase> {

@@ -1,33 +1,39 @@
 //! `echo`: every reply must carry the payload of its request.
+//!
+//! As in Maelstrom, each operation asks to echo `"Please echo N"` for N
+//! drawn from 0 to 127, and its `ok` value is the whole reply body; the
+//! check compares the reply's `echo` with the payload sent.
 
 use serde_json::{json, Value};
 
-use super::{field, Invocation, Step, Workload};
+use super::schema::{self, Shape};
+use super::{Invocation, Request, Step, Workload};
 use crate::history::{History, OpType};
 
-/// Sends `echo` requests with distinct payloads.
-#[derive(Default)]
-pub struct Echo {
-    sent: u64,
-}
+/// Sends `echo` requests.
+pub struct Echo;
 
 impl Workload for Echo {
-    fn next_op(&mut self, _process: u64, _rng: &mut fastrand::Rng) -> Invocation {
-        // Distinct payloads, so that a reply carrying another request's
-        // payload is caught too.
-        self.sent += 1;
-        Invocation::new("echo", json!(format!("Please echo {}", self.sent)))
+    fn next_op(
+        &mut self,
+        _process: u64,
+        _elapsed: std::time::Duration,
+        rng: &mut fastrand::Rng,
+    ) -> Invocation {
+        Invocation::new("echo", json!(format!("Please echo {}", rng.u8(..128))))
     }
 
-    fn request(&mut self, _process: u64, op: &Invocation) -> Option<Value> {
-        Some(json!({"type": "echo", "echo": op.value}))
+    fn request(&mut self, _process: u64, op: &Invocation) -> Request {
+        Request::Send(json!({"type": "echo", "echo": op.value}))
     }
 
     fn complete(&mut self, _process: u64, _op: &Invocation, reply: &Value) -> Result<Step, String> {
-        if reply["type"] != "echo_ok" {
-            return Err(format!("expected echo_ok, got {reply}"));
-        }
-        field(reply, "echo").cloned().map(Step::Done)
+        schema::check(reply, "echo_ok", &[("echo", Shape::Any)])?;
+        Ok(Step::Done(reply.clone()))
+    }
+
+    fn sorts_errors(&self) -> bool {
+        false
     }
 
     fn check(&self, history: &History) -> Value {
@@ -36,7 +42,7 @@ impl Workload for Echo {
         for (invoke, completion) in history.pairs() {
             let received = completion
                 .filter(|c| c.kind == OpType::Ok)
-                .map(|c| &c.value);
+                .and_then(|c| c.value.get("echo"));
             if received != Some(&invoke.value) {
                 let done = completion;
                 errors.push(json!({

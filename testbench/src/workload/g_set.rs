@@ -2,7 +2,8 @@
 
 use serde_json::{json, Value};
 
-use super::{list_field, FinalPhase, Invocation, Step, Workload};
+use super::schema::{self, Shape};
+use super::{FinalPhase, Invocation, Request, Step, Workload};
 use crate::checker::set_full;
 use crate::history::History;
 
@@ -13,7 +14,12 @@ pub struct GSet {
 }
 
 impl Workload for GSet {
-    fn next_op(&mut self, _process: u64, rng: &mut fastrand::Rng) -> Invocation {
+    fn next_op(
+        &mut self,
+        _process: u64,
+        _elapsed: std::time::Duration,
+        rng: &mut fastrand::Rng,
+    ) -> Invocation {
         if rng.bool() {
             let element = self.next_element;
             self.next_element += 1;
@@ -23,21 +29,25 @@ impl Workload for GSet {
         }
     }
 
-    fn request(&mut self, _process: u64, op: &Invocation) -> Option<Value> {
-        Some({
-            match op.f {
-                "add" => json!({"type": "add", "element": op.value}),
-                _ => json!({"type": "read"}),
-            }
+    fn request(&mut self, _process: u64, op: &Invocation) -> Request {
+        Request::Send(match op.f {
+            "add" => json!({"type": "add", "element": op.value}),
+            _ => json!({"type": "read"}),
         })
     }
 
     fn complete(&mut self, _process: u64, op: &Invocation, reply: &Value) -> Result<Step, String> {
-        match op.f {
-            "add" => Ok(op.value.clone()),
-            _ => list_field(reply, "value"),
+        if op.f == "add" {
+            schema::check(reply, "add_ok", &[])?;
+            return Ok(Step::Done(op.value.clone()));
         }
-        .map(Step::Done)
+        // Maelstrom's schema names the field `value` (its docs say `elements`).
+        schema::check(reply, "read_ok", &[("value", Shape::List(&Shape::Any))])?;
+        Ok(Step::Done(reply["value"].clone()))
+    }
+
+    fn sorts_errors(&self) -> bool {
+        false
     }
 
     fn final_phase(&self) -> Option<FinalPhase> {

@@ -4,23 +4,30 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use super::{field, Invocation, Step, Workload};
+use super::schema::{self, Shape};
+use super::{Invocation, Request, Step, Workload};
 use crate::history::{History, OpType};
 
 /// Sends `generate` requests.
 pub struct UniqueIds;
 
 impl Workload for UniqueIds {
-    fn next_op(&mut self, _process: u64, _rng: &mut fastrand::Rng) -> Invocation {
+    fn next_op(
+        &mut self,
+        _process: u64,
+        _elapsed: std::time::Duration,
+        _rng: &mut fastrand::Rng,
+    ) -> Invocation {
         Invocation::new("generate", Value::Null)
     }
 
-    fn request(&mut self, _process: u64, _op: &Invocation) -> Option<Value> {
-        Some(json!({"type": "generate"}))
+    fn request(&mut self, _process: u64, _op: &Invocation) -> Request {
+        Request::Send(json!({"type": "generate"}))
     }
 
     fn complete(&mut self, _process: u64, _op: &Invocation, reply: &Value) -> Result<Step, String> {
-        field(reply, "id").cloned().map(Step::Done)
+        schema::check(reply, "generate_ok", &[("id", Shape::Any)])?;
+        Ok(Step::Done(reply["id"].clone()))
     }
 
     fn check(&self, history: &History) -> Value {

@@ -32,7 +32,7 @@ pub fn run_into(store: &Path, mut config: Config) -> (bool, PathBuf) {
 /// lin-kv service, for one second.
 pub fn valid_run(store: &Path) -> PathBuf {
     let mut proxy = config(Workload::LinKv, "lin_kv.py", &["proxy"], 3, 1.0, 20.0);
-    proxy.concurrency = Concurrency::PerNode(1);
+    proxy.concurrency = Concurrency::PerNode(2);
     let (valid, dir) = run_into(store, proxy);
     assert!(valid, "the lin-kv proxy run is valid");
     dir

@@ -1,11 +1,11 @@
 //! Checker for the `kafka` workload (Gossip Glomers challenge 5).
 //!
 //! The system under test keeps one append-only log per string *key*. A
-//! `send` appends a *message* (unique in the whole run) and is answered with
-//! the *offset* the message got; a `poll` returns, per key, a run of
-//! `[offset, message]` pairs; an `assign` tells a client which keys it
-//! consumes, after which the server may move that client's position on those
-//! keys anywhere it likes.
+//! `send` appends a *message* (unique to its key: Maelstrom sends 1, 2, 3
+//! ... to each key) and is answered with the *offset* the message got; a
+//! `poll` returns, per key, a run of `[offset, message]` pairs; an `assign`
+//! tells a client which keys it consumes, after which the server may move
+//! that client's position on those keys anywhere it likes.
 //!
 //! # The version order
 //!
@@ -132,7 +132,7 @@ use crate::checker::anomalies::MAX_EXAMPLES;
 ///   `"bad-error-types"`: those among them that invalidate;
 /// * `"send-count"` (attempted sends), `"acknowledged-count"` (`ok` sends),
 ///   `"failed-send-count"`, `"indefinite-send-count"` (`info` or never
-///   completed), `"polled-count"` (distinct messages returned by `ok` polls)
+///   completed), `"polled-count"` (distinct messages, per key, returned by `ok` polls)
 ///   and `"unseen-count"` (acknowledged sends never polled on their key);
 /// * for each kind found, `{"count": n, "errors": [...]}` with at most 8
 ///   examples (the largest skips and the furthest steps back first). Each

@@ -103,6 +103,21 @@ fn valid_basic_history_and_counts() {
 }
 
 #[test]
+fn messages_are_told_apart_by_key_as_maelstrom_numbers_them_per_key() {
+    let mut b = B::default();
+    b.assign(1, &["a", "b"])
+        .send(0, "a", 1, 0)
+        .send(0, "b", 1, 0)
+        .poll(1, json!({"a": [[0, 1]], "b": [[0, 1]]}));
+    let r = b.check();
+    assert_valid(&r);
+    assert_eq!(r["polled-count"], json!(2));
+    b.send(0, "b", 2, 1);
+    let r = b.check();
+    assert_eq!(r["unseen-count"], json!(1), "{r}");
+}
+
+#[test]
 fn valid_sparse_offsets_polled_in_order() {
     let mut b = B::default();
     b.send(0, "a", 1, 0)
