@@ -396,7 +396,6 @@ impl Workload for Kafka {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     fn kafka(args: &str) -> Kafka {
         Kafka::new(&crate::config::Config::from_flags(&format!("-w kafka {args}")).unwrap())

@@ -226,7 +226,6 @@ pub fn check(history: &History, budget: u64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     fn config(args: &str) -> Config {
         Config::from_flags(&format!("-w lin-kv {args}")).unwrap()

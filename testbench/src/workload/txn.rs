@@ -143,7 +143,6 @@ impl Workload for Txn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
     use std::time::Duration;
 
     fn workload(args: &str) -> Txn {
