@@ -282,7 +282,7 @@ where
                     .as_ref()
                     .ok()
                     .and_then(|run| testbench::store_simulation(&config, seed, run).ok());
-                let results = run.map_or_else(|err| Value::String(err), |run| run.results);
+                let results = run.map_or_else(Value::String, |run| run.results);
                 let flags = shrink::flags(&config);
                 return Failure {
                     seed,
