@@ -380,7 +380,8 @@ fn divergence_of_error(err: &str) -> Box<Divergence> {
     })
 }
 
-/// A line on why a run failed, from its results.
+/// A line on why a run failed, from its results: each part that failed,
+/// with the workload checker's findings shortened.
 fn failure_summary(results: &Value) -> String {
     if let Some(text) = results.as_str() {
         return text.to_owned();
@@ -388,29 +389,16 @@ fn failure_summary(results: &Value) -> String {
     let mut parts = Vec::new();
     for part in ["workload", "stats", "availability", "nodes"] {
         if results[part]["valid?"] == Value::Bool(false) {
-            let detail = match part {
-                "workload" => {
-                    let w = &results["workload"];
-                    let keys: Vec<&str> = w
-                        .as_object()
-                        .map(|o| {
-                            o.iter()
-                                .filter(|(k, v)| {
-                                    k.ends_with("-count")
-                                        && v.as_u64().is_some_and(|n| n > 0)
-                                        && !k.starts_with("attempt")
-                                        && !k.starts_with("stable")
-                                })
-                                .map(|(k, _)| k.as_str())
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    format!("workload invalid {keys:?}")
-                }
-                "nodes" => format!("node errors {}", results["nodes"]["errors"]),
-                other => format!("{other} invalid"),
-            };
-            parts.push(detail);
+            let mut text = results[part].to_string();
+            if text.len() > 400 {
+                let cut = (0..=400)
+                    .rev()
+                    .find(|i| text.is_char_boundary(*i))
+                    .unwrap_or(0);
+                text.truncate(cut);
+                text.push_str(" ...");
+            }
+            parts.push(format!("{part} invalid: {text}"));
         }
     }
     if parts.is_empty() {

@@ -78,8 +78,21 @@ pub fn shrink(config: &Config, fails: impl Fn(&Config) -> bool) -> Config {
 }
 
 /// The flags that describe `config`'s run (all but the workload, the
-/// binary and the store), as `testbench test` takes them.
+/// binary and the store), as `testbench test` takes them: those whose
+/// values differ from the workload's defaults.
 pub fn flags(config: &Config) -> String {
+    let defaults = crate::parse_flags(&format!("-w {}", config.workload.name()))
+        .map(|d| all_flags(&d))
+        .unwrap_or_default();
+    all_flags(config)
+        .into_iter()
+        .filter(|flag| !defaults.contains(flag))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every flag of `config`'s run, one `--name value` each.
+fn all_flags(config: &Config) -> Vec<String> {
     let mut out = Vec::new();
     let mut flag = |name: &str, value: String| out.push(format!("--{name} {value}"));
     match (&config.node_count, &config.nodes) {
@@ -145,7 +158,7 @@ pub fn flags(config: &Config) -> String {
             flag(name, value.to_string());
         }
     }
-    out.join(" ")
+    out
 }
 
 #[cfg(test)]

@@ -6,10 +6,13 @@
 //! (`challenges::counter`). Adds change only local state. Once a second the
 //! node writes its entry, then reads the other nodes' keys and keeps, for
 //! each, the entry with the highest version. The write comes first on
-//! purpose: `seq-kv` may serve a past state, but never one older than the
-//! caller's own last write, so each round sees every write completed before
-//! it; stale copies that still slip through lose on version. No key has two
-//! writers, so no compare-and-set is needed and nothing retries.
+//! purpose, and always changes the store (a round number rides along with
+//! the entry): Maelstrom's `seq-kv` answers a caller from a past state
+//! unless the caller made the latest change itself, and a write that
+//! changes nothing does not count as one. So each round sees every write
+//! completed before it; stale copies that still slip through lose on
+//! version. No key has two writers, so no compare-and-set is needed and
+//! nothing retries.
 //!
 //! Cost: one write and two reads a round, 6 messages with the replies, per
 //! node per second while anything changes, then one round every 3 s: about
@@ -29,6 +32,18 @@ pub struct Counter {
     /// When the counter last changed, here or as seen from another node.
     last_change: Duration,
     last_round: Duration,
+    /// Rounds so far: written with the entry, so that every write changes
+    /// the store.
+    rounds: u64,
+}
+
+/// What a node writes to its key: its entry, and the round, so that no two
+/// writes are alike.
+#[derive(Serialize)]
+struct Published {
+    #[serde(flatten)]
+    entry: Entry,
+    round: u64,
 }
 
 /// How often nodes sync while the counter changes, and when it is still.
@@ -67,8 +82,13 @@ impl Counter {
             let due = now >= c.last_round + pause;
             if due {
                 c.last_round = now;
+                c.rounds += 1;
             }
-            (due, c.totals.own())
+            let published = Published {
+                entry: c.totals.own(),
+                round: c.rounds,
+            };
+            (due, published)
         });
         if !due {
             return Ok(());
