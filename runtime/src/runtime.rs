@@ -154,9 +154,17 @@ impl Stepper {
     /// Runs the node until every one of its tasks waits; returns whether
     /// anything ran.
     pub fn run_until_idle(&self) -> bool {
-        let mut ran = false;
-        while self.executor.try_tick() {
-            ran = true;
+        self.run_at_most(usize::MAX) > 0
+    }
+
+    /// Runs at most `steps` steps of the node's tasks, stopping early once
+    /// every task waits; returns how many ran. A node that is still busy
+    /// after many steps never waits (a busy loop, which virtual time can
+    /// never end).
+    pub fn run_at_most(&self, steps: usize) -> usize {
+        let mut ran = 0;
+        while ran < steps && self.executor.try_tick() {
+            ran += 1;
         }
         ran
     }

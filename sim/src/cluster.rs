@@ -11,6 +11,10 @@ use testbench::reach::{Cluster, Event, Time};
 
 use crate::clock::{NodeClock, VirtualTime};
 
+/// The most steps a node may take without waiting before the simulator
+/// gives up on it (it would never let virtual time move).
+pub const MAX_BUSY_STEPS: usize = 10_000_000;
+
 /// One node's place in the cluster.
 struct Slot {
     /// The running node; `None` once killed or stopped.
@@ -19,6 +23,8 @@ struct Slot {
     paused: bool,
     /// How many times the node was started (each start gets its own seed).
     starts: u64,
+    /// Why the node was taken out by the simulator itself, if it was.
+    ended: Option<String>,
     skew_nanos: i64,
 }
 
@@ -52,6 +58,7 @@ where
                 remote: None,
                 paused: false,
                 starts: 0,
+                ended: None,
                 skew_nanos: if max > 0 { rng.i64(-max..=max) } else { 0 },
             })
             .collect();
@@ -104,17 +111,30 @@ where
             }
             // A node's writes may wake its own tasks (a full queue drained),
             // so run until it neither runs nor writes.
+            let mut steps = 0;
             loop {
-                let stepped = node.run_until_idle();
+                let done = node.run_at_most(MAX_BUSY_STEPS);
+                steps += done;
+                let stepped = done > 0;
                 let mut wrote = false;
                 while let Ok(line) = remote.from_node.try_recv() {
                     events.push(Event::Line { node: index, line });
                     wrote = true;
                 }
                 ran |= stepped || wrote;
-                if !stepped && !wrote {
+                if !stepped && !wrote || steps >= MAX_BUSY_STEPS {
                     break;
                 }
+            }
+            if steps >= MAX_BUSY_STEPS {
+                slot.ended = Some(format!(
+                    "never waited: it ran {MAX_BUSY_STEPS} steps at one virtual instant (a busy loop, or one that waits for the clock to move without sleeping)"
+                ));
+                events.push(Event::Closed { node: index });
+                slot.node = None;
+                slot.remote = None;
+                ran = true;
+                continue;
             }
             if node.is_finished() {
                 events.push(Event::Closed { node: index });
@@ -155,9 +175,11 @@ where
     }
 
     fn ending(&mut self, node: usize) -> String {
-        match self.slots[node].node {
-            Some(_) => "is running".to_owned(),
-            None => "stopped: its input loop ended".to_owned(),
+        let slot = &self.slots[node];
+        match (&slot.ended, &slot.node) {
+            (Some(why), _) => why.clone(),
+            (None, Some(_)) => "is running".to_owned(),
+            (None, None) => "stopped: its input loop ended".to_owned(),
         }
     }
 
@@ -168,6 +190,7 @@ where
     }
 
     fn restart(&mut self, node: usize) -> Result<(), String> {
+        self.slots[node].ended = None;
         self.boot(node);
         Ok(())
     }
