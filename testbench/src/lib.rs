@@ -30,6 +30,7 @@ pub mod official;
 pub mod process;
 pub mod protocol;
 pub mod reach;
+pub mod reference;
 pub mod report;
 pub mod results;
 pub mod run;

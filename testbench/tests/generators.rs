@@ -28,20 +28,8 @@ use testbench::{Config, Workload as Kind};
 /// `shared/maelstrom-reference/`: from `$MAELSTROM_REFERENCE`, or the first
 /// `shared/` found beside the repository or above it (as `fidelity.rs`).
 fn reference_root() -> PathBuf {
-    if let Some(dir) = std::env::var_os("MAELSTROM_REFERENCE") {
-        return dir.into();
-    }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let found = manifest
-        .ancestors()
-        .map(|dir| dir.join("shared/maelstrom-reference"))
-        .find(|dir| dir.is_dir());
-    found.unwrap_or_else(|| {
-        panic!(
-            "no shared/maelstrom-reference beside or above {}; set MAELSTROM_REFERENCE",
-            manifest.display()
-        )
-    })
+    testbench::reference::root(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
 fn reference(name: &str) -> History {
