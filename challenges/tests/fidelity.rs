@@ -13,7 +13,7 @@
 //! milliseconds (it is the reason for the looser bound on the median).
 
 use testbench::history::History;
-use testbench::{Config, Workload};
+use testbench::Config;
 
 fn within(what: &str, bench: f64, maelstrom: f64, tolerance: f64) {
     let off = (bench - maelstrom).abs() / maelstrom.max(1e-9);
