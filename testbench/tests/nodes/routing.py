@@ -20,8 +20,11 @@ first = [True]
 @node.on("echo")
 def echo(msg):
     if mode == "forward" and node.id != node.ids[0]:
-        # Same message, new destination: src stays the client's.
-        node.send_raw({"src": msg["src"], "dest": node.ids[0], "body": msg["body"]})
+        # The message as delivered (with the network's top-level `id`), new
+        # destination: src stays the client's, as Maelstrom's Raft demo does.
+        forwarded = dict(msg)
+        forwarded["dest"] = node.ids[0]
+        node.send_raw(forwarded)
         return
     if first[0] and mode == "null-src":
         node.send_raw({"src": None, "dest": msg["src"], "body": {"type": "echo_ok", "in_reply_to": 0}})
