@@ -78,7 +78,10 @@ fn colliding_unique_ids_are_caught() {
     );
     let failure = caught("unique ids that collide", &sim);
     let workload = &failure.results["workload"];
-    assert!(count(&failure.results, "duplicated-count") > 0, "{workload}");
+    assert!(
+        count(&failure.results, "duplicated-count") > 0,
+        "{workload}"
+    );
     assert_eq!(
         workload["duplicated"][0]["id"], 1,
         "every node hands out id 1 first: {workload}"
@@ -113,7 +116,10 @@ fn a_broadcast_that_gossips_once_passes_calm_seeds_and_is_caught_under_partition
     );
     passes("broadcast that gossips once, no partitions", &calm);
     for (what, flags) in [
-        ("broadcast that gossips once, with no retry", STORMY_BROADCAST),
+        (
+            "broadcast that gossips once, with no retry",
+            STORMY_BROADCAST,
+        ),
         ("broadcast that gossips once, 3c's flags", OFFICIAL_3C),
     ] {
         let failure = caught(what, &sim(|| Broadcast::new(Spread::Once), flags));
@@ -357,7 +363,12 @@ mod lin_kv {
         }
 
         #[handle("write")]
-        async fn write(mut node: Node<Self>, ctx: Ctx, key: Value, value: Value) -> Result<(), Error> {
+        async fn write(
+            mut node: Node<Self>,
+            ctx: Ctx,
+            key: Value,
+            value: Value,
+        ) -> Result<(), Error> {
             ctx.lin_kv().write(&key, &value).await?;
             node.with(|p| p.local.insert(key.to_string(), value));
             Ok(())
@@ -409,4 +420,3 @@ fn a_lin_kv_that_reads_a_local_copy_is_caught() {
         "{workload}"
     );
 }
-

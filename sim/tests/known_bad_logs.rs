@@ -115,7 +115,9 @@ mod kafka {
 }
 
 fn kafka_flags(nodes: u64) -> String {
-    format!("-w kafka --node-count {nodes} --concurrency 2n --time-limit 3 --rate 100 --key-count 3")
+    format!(
+        "-w kafka --node-count {nodes} --concurrency 2n --time-limit 3 --rate 100 --key-count 3"
+    )
 }
 
 #[test]
@@ -356,4 +358,3 @@ fn a_list_append_that_loses_an_append_is_caught() {
         "{kinds:?}"
     );
 }
-

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use common::broadcast::{Broadcast, Spread};
-use common::{caught, passes, sim, STORMY_BROADCAST};
+use common::{caught, caught_and_stored, passes, sim, STORMY_BROADCAST};
 use glomers::prelude::*;
 use glomers_sim::{override_flags, EPOCH};
 
@@ -269,7 +269,9 @@ struct GenerateOk {
 /// it answered, in microseconds (the same constant off for every node).
 fn clock_offsets(skew: &str) -> Vec<i64> {
     let flags = format!("-w unique-ids --node-count 3 --time-limit 2 --rate 30 {skew}");
-    let run = sim(|| Clocked::new, &flags).run(3).expect("the run happens");
+    let run = sim(|| Clocked::new, &flags)
+        .run(3)
+        .expect("the run happens");
     let mut offsets: Vec<Vec<i64>> = vec![Vec::new(); 3];
     for op in &run.history.ops {
         let Some(id) = op.value.as_u64().filter(|_| op.f == "generate") else {
@@ -305,7 +307,7 @@ fn clock_skew_sets_the_nodes_clocks_apart() {
 #[test]
 fn a_failure_is_shrunk_stored_and_replayed_byte_for_byte() {
     let sim = sim(|| Broadcast::new(Spread::Once), STORMY_BROADCAST);
-    let failure = caught("broadcast that gossips once (shrinking)", &sim);
+    let failure = caught_and_stored("broadcast that gossips once (shrinking)", &sim);
 
     // Shrunk: a shorter run, or fewer faults, than the sweep's.
     let shrunk = override_flags(sim.config(), &failure.flags).expect("the shrunk flags parse");
@@ -324,11 +326,19 @@ fn a_failure_is_shrunk_stored_and_replayed_byte_for_byte() {
         "results.json",
         "index.html",
     ] {
-        assert!(store.join(file).is_file(), "{} lacks {file}", store.display());
+        assert!(
+            store.join(file).is_file(),
+            "{} lacks {file}",
+            store.display()
+        );
     }
     let seed = format!("GLOMERS_SIM_SEED={} ", failure.seed);
     assert!(failure.replay.contains(&seed), "{}", failure.replay);
-    assert!(failure.replay.contains(&failure.flags), "{}", failure.replay);
+    assert!(
+        failure.replay.contains(&failure.flags),
+        "{}",
+        failure.replay
+    );
 
     assert_replays(&sim, &failure);
 }
@@ -352,6 +362,10 @@ where
     assert_eq!(replay.history.to_jsonl(), stored("history.jsonl"));
     assert_eq!(replay.journal, stored("messages.jsonl"));
     assert_eq!(replay.results, failure.results);
+    let results: serde_json::Value =
+        serde_json::from_str(&stored("results.json")).expect("results.json is JSON");
+    assert_eq!(results["workload"], failure.results["workload"]);
+    let _ = std::fs::remove_dir_all(store);
 }
 
 /// Shrinking this case drops the pauses and the loss; `Failure::flags`
@@ -368,7 +382,7 @@ fn a_case_shrunk_to_fewer_faults_replays_byte_for_byte() {
         "-w broadcast --node-count 5 --time-limit 6 --rate 10 --nemesis partition,pause \
          --nemesis-interval 1 --loss 0.1",
     );
-    let failure = caught("broadcast that gossips once (fewer faults)", &sim);
+    let failure = caught_and_stored("broadcast that gossips once (fewer faults)", &sim);
     assert!(!failure.flags.contains("pause"), "{}", failure.flags);
     assert_replays(&sim, &failure);
 }

@@ -50,7 +50,12 @@ impl Broadcast {
                     .entry(peer.to_owned())
                     .or_default()
                     .extend(&new),
-                Spread::Once => ctx.send(peer, &BroadcastMsg::Gossip { values: new.clone() }),
+                Spread::Once => ctx.send(
+                    peer,
+                    &BroadcastMsg::Gossip {
+                        values: new.clone(),
+                    },
+                ),
                 Spread::Never => {}
             }
         }

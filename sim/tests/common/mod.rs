@@ -34,9 +34,23 @@ where
     sim
 }
 
-/// Sweeps [`SEEDS`] and returns the failure it must find (shrunk and
-/// stored). `what` names the node in the line printed for the report.
+/// Sweeps [`SEEDS`] and returns the failure it must find (shrunk, its
+/// store removed). `what` names the node in the line printed.
 pub fn caught<F, N, How>(what: &str, sim: &Sim<F, How>) -> Failure
+where
+    F: Fn() -> N,
+    N: Start<How> + 'static,
+    How: 'static,
+{
+    let mut failure = caught_and_stored(what, sim);
+    if let Some(store) = failure.store.take() {
+        let _ = std::fs::remove_dir_all(store);
+    }
+    failure
+}
+
+/// The same, keeping the failure's store (for the caller to remove).
+pub fn caught_and_stored<F, N, How>(what: &str, sim: &Sim<F, How>) -> Failure
 where
     F: Fn() -> N,
     N: Start<How> + 'static,
