@@ -135,24 +135,59 @@ impl Drop for Sleep {
     }
 }
 
+/// How many times a node may read its clock at one virtual instant before
+/// it is taken to be waiting for the clock to move without sleeping, which
+/// virtual time never lets happen.
+pub const MAX_READS_AT_ONE_INSTANT: u64 = 1_000_000;
+
 /// One node's clock: the simulation's time seen through the node's skew.
 #[derive(Debug, Clone)]
 pub struct NodeClock {
     time: VirtualTime,
     /// How far this node's `now` is off, in nanoseconds (either way).
     skew_nanos: i64,
+    /// Reads at the current instant: (the instant, how many).
+    reads: Rc<std::cell::Cell<(Duration, u64)>>,
+    /// Set when the node read the clock too often at one instant.
+    spun: Rc<std::cell::Cell<bool>>,
 }
 
 impl NodeClock {
     /// The node's view of `time`, `skew_nanos` off.
     pub fn new(time: VirtualTime, skew_nanos: i64) -> Self {
-        NodeClock { time, skew_nanos }
+        NodeClock {
+            time,
+            skew_nanos,
+            reads: Rc::default(),
+            spun: Rc::default(),
+        }
+    }
+
+    /// Whether the node spun on this clock (see
+    /// [`MAX_READS_AT_ONE_INSTANT`]); shared by every clone.
+    pub fn spun(&self) -> Rc<std::cell::Cell<bool>> {
+        self.spun.clone()
     }
 }
 
 impl glomers::Clock for NodeClock {
+    /// The node's time. A node that reads it [`MAX_READS_AT_ONE_INSTANT`]
+    /// times without virtual time moving is waiting for it in a loop that
+    /// can never end here: the read panics (the runtime answers the request
+    /// being handled with error 13) and the simulator takes the node out.
     fn now(&self) -> Duration {
-        let nanos = (EPOCH + self.time.now()).as_nanos() as i128 + i128::from(self.skew_nanos);
+        let instant = self.time.now();
+        let (at, count) = self.reads.get();
+        let count = if at == instant { count + 1 } else { 1 };
+        self.reads.set((instant, count));
+        if count > MAX_READS_AT_ONE_INSTANT {
+            self.spun.set(true);
+            self.reads.set((instant, 0));
+            panic!(
+                "read the clock {MAX_READS_AT_ONE_INSTANT} times at one virtual instant: waiting for the clock to move without sleeping never ends under virtual time (use ctx.sleep)"
+            );
+        }
+        let nanos = (EPOCH + instant).as_nanos() as i128 + i128::from(self.skew_nanos);
         Duration::from_nanos(u64::try_from(nanos.max(0)).unwrap_or(u64::MAX))
     }
 

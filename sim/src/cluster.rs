@@ -13,7 +13,7 @@ use crate::clock::{NodeClock, VirtualTime};
 
 /// The most steps a node may take without waiting before the simulator
 /// gives up on it (it would never let virtual time move).
-pub const MAX_BUSY_STEPS: usize = 10_000_000;
+pub const MAX_BUSY_STEPS: usize = 1_000_000;
 
 /// One node's place in the cluster.
 struct Slot {
@@ -25,6 +25,8 @@ struct Slot {
     starts: u64,
     /// Why the node was taken out by the simulator itself, if it was.
     ended: Option<String>,
+    /// Set by the node's clock when the node spins on it.
+    spun: Rc<std::cell::Cell<bool>>,
     skew_nanos: i64,
 }
 
@@ -59,6 +61,7 @@ where
                 paused: false,
                 starts: 0,
                 ended: None,
+                spun: Rc::default(),
                 skew_nanos: if max > 0 { rng.i64(-max..=max) } else { 0 },
             })
             .collect();
@@ -85,9 +88,11 @@ where
         let slot = &mut self.slots[node];
         slot.starts += 1;
         let (transport, remote) = Transport::in_memory();
+        let clock = NodeClock::new(self.time.clone(), slot.skew_nanos);
+        slot.spun = clock.spun();
         let env = Env {
             transport,
-            clock: Rc::new(NodeClock::new(self.time.clone(), slot.skew_nanos)),
+            clock: Rc::new(clock),
             seed: self
                 .seed
                 .wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -126,10 +131,13 @@ where
                     break;
                 }
             }
-            if steps >= MAX_BUSY_STEPS {
-                slot.ended = Some(format!(
-                    "never waited: it ran {MAX_BUSY_STEPS} steps at one virtual instant (a busy loop, or one that waits for the clock to move without sleeping)"
-                ));
+            let spun = slot.spun.get();
+            if steps >= MAX_BUSY_STEPS || spun {
+                slot.ended = Some(if spun {
+                    format!("never waited: it read its clock {} times at one virtual instant (a loop waiting for the clock to move without sleeping)", crate::clock::MAX_READS_AT_ONE_INSTANT)
+                } else {
+                    format!("never waited: it ran {MAX_BUSY_STEPS} steps at one virtual instant (a busy loop)")
+                });
                 events.push(Event::Closed { node: index });
                 slot.node = None;
                 slot.remote = None;

@@ -273,9 +273,12 @@ where
     /// Shrinks and stores a failing seed, and says how to replay it.
     fn fail(&self, seed: u64, run: Result<Simulation, String>) -> Failure {
         let (config, results) = match run {
-            Ok(_) => {
+            Ok(run) => {
+                // A smaller case is kept only if it fails the same way.
+                let how = shrink::signature(&run.results);
                 let config = shrink::shrink(&self.config, |c| {
-                    self.run_config(c, seed).is_ok_and(|r| !r.valid)
+                    self.run_config(c, seed)
+                        .is_ok_and(|r| !r.valid && !shrink::signature(&r.results).is_disjoint(&how))
                 });
                 let run = self.run_config(&config, seed);
                 let store = run
@@ -332,13 +335,16 @@ pub fn parse_flags(flags: &str) -> Result<Config, String> {
     Config::from_flags(&format!("--bin <in-process> {flags}"))
 }
 
-/// `config` with `flags` laid over it (later flags win).
+/// The case `flags` describe (a failure's flags: the workload's defaults
+/// plus these), with the workload, node arguments and store of `config`.
 pub fn override_flags(config: &Config, flags: &str) -> Result<Config, String> {
-    let base = shrink::flags(config);
-    let mut merged = parse_flags(&format!("-w {} {base} {flags}", config.workload.name()))?;
-    merged.args.clone_from(&config.args);
-    merged.store.clone_from(&config.store);
-    Ok(merged)
+    // A failure's flags describe its case whole (against the workload's
+    // defaults), so they replace the sweep's rather than add to them: a
+    // fault that shrinking dropped stays dropped.
+    let mut replayed = parse_flags(&format!("-w {} {flags}", config.workload.name()))?;
+    replayed.args.clone_from(&config.args);
+    replayed.store.clone_from(&config.store);
+    Ok(replayed)
 }
 
 fn compare(file: &'static str, first: &str, second: &str) -> Option<Divergence> {

@@ -2,6 +2,9 @@
 //! shorter run, fewer faults, a lower rate, fewer nodes), kept while it
 //! still fails, so that the case a person debugs is small.
 
+use std::collections::BTreeSet;
+
+use serde_json::Value;
 use testbench::config::{Availability, Concurrency, ConsistencyModel, NemesisKind};
 use testbench::Config;
 
@@ -75,6 +78,49 @@ pub fn shrink(config: &Config, fails: impl Fn(&Config) -> bool) -> Config {
         }
     }
     best
+}
+
+/// How a run failed, as a set of names: the workload checker's anomaly
+/// kinds (Elle's `anomaly-types`, kafka's `bad-error-types`, the other
+/// checkers' non-zero counts such as `lost-count`), or, when it names none,
+/// the parts of the results that are invalid. A shrunk case must share one
+/// with the original, so that shrinking keeps the failure it set out with.
+pub fn signature(results: &Value) -> BTreeSet<String> {
+    let workload = &results["workload"];
+    let mut kinds = BTreeSet::new();
+    for list in ["anomaly-types", "bad-error-types"] {
+        for kind in workload[list].as_array().into_iter().flatten() {
+            kinds.extend(kind.as_str().map(str::to_owned));
+        }
+    }
+    let counted = [
+        "lost-count",
+        "unexpected-count",
+        "duplicated-count",
+        "errors",
+    ];
+    for (key, value) in workload.as_object().into_iter().flatten() {
+        let nonzero = value.as_u64().is_some_and(|n| n > 0)
+            || value.as_array().is_some_and(|a| !a.is_empty());
+        if counted.contains(&key.as_str()) && nonzero {
+            kinds.insert(key.clone());
+        }
+    }
+    if workload["failures"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty())
+    {
+        kinds.insert("nonlinearizable".to_owned());
+    }
+    if !kinds.is_empty() {
+        return kinds;
+    }
+    // Nothing more specific: the parts of the results that are invalid.
+    ["workload", "stats", "availability", "nodes"]
+        .into_iter()
+        .filter(|part| results[*part]["valid?"] == Value::Bool(false))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The flags that describe `config`'s run (all but the workload, the
@@ -181,6 +227,26 @@ mod tests {
         assert_eq!(flags(&back), flags(&original));
         assert_eq!(back.nemesis, original.nemesis);
         assert_eq!(back.loss, 0.1);
+    }
+
+    #[test]
+    fn a_failure_is_known_by_its_anomalies_else_by_its_invalid_parts() {
+        let kafka = serde_json::json!({
+            "workload": {"valid?": false, "bad-error-types": ["poll-skip"]},
+            "stats": {"valid?": true},
+        });
+        assert_eq!(signature(&kafka), BTreeSet::from(["poll-skip".to_owned()]));
+        let lost =
+            serde_json::json!({"workload": {"valid?": false, "bad-error-types": ["lost-write"]}});
+        assert!(signature(&kafka).is_disjoint(&signature(&lost)));
+        let counter = serde_json::json!({
+            "workload": {"valid?": false, "errors": []},
+            "nodes": {"valid?": false},
+        });
+        assert_eq!(
+            signature(&counter),
+            BTreeSet::from(["nodes".to_owned(), "workload".to_owned()])
+        );
     }
 
     #[test]

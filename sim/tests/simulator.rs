@@ -180,6 +180,35 @@ fn a_node_that_never_waits_is_taken_out_and_named() {
     assert!(nodes.contains("n0 never waited"), "{nodes}");
 }
 
+/// An echo node that spins on its clock inside a synchronous handler,
+/// never yielding: only the clock can tell the simulator it is stuck.
+#[maelstrom_node]
+struct SyncSpinner;
+
+#[maelstrom_node]
+impl SyncSpinner {
+    #[handle("echo")]
+    fn echo(&mut self, ctx: &Ctx, echo: RawJson) -> EchoOk {
+        let start = ctx.now();
+        while ctx.now() == start {
+            std::hint::spin_loop();
+        }
+        EchoOk { echo }
+    }
+}
+
+#[test]
+fn a_node_that_spins_on_its_clock_without_yielding_is_taken_out() {
+    let sim = sim(
+        || SyncSpinner,
+        "-w echo --node-count 1 --time-limit 1 --rate 5",
+    );
+    let run = sim.run(0).expect("the run ends");
+    assert!(!run.valid);
+    let nodes = run.results["nodes"].to_string();
+    assert!(nodes.contains("read its clock"), "{nodes}");
+}
+
 /// A counter that keeps its total in memory only: on one node it is
 /// right, until the node is killed.
 #[maelstrom_node]
@@ -375,7 +404,6 @@ where
 /// it: `[Partition, Pause, Partition]`). So the printed replay runs
 /// another case than the stored one.
 #[test]
-#[ignore = "simulator bug: a replay cannot undo a fault that shrinking dropped"]
 fn a_case_shrunk_to_fewer_faults_replays_byte_for_byte() {
     let sim = sim(
         || Broadcast::new(Spread::Once),

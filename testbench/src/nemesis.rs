@@ -241,8 +241,12 @@ impl Nemesis {
 
     fn process_event(&mut self) -> Event {
         let gap = self.gap();
+        // The coin is tossed whether or not both faults are on, so that
+        // turning one off (as a simulator's shrinking does) leaves the rest
+        // of the schedule where it was.
+        let coin = self.rng.bool();
         let pause_pick = match (self.kill, self.pause) {
-            (true, true) => self.rng.bool(),
+            (true, true) => coin,
             (kill, _) => !kill,
         };
         let spec = SPECS[self.rng.usize(..SPECS.len())];
