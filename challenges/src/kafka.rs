@@ -1,348 +1,354 @@
-//! Replicated append-only logs for the kafka challenge.
+//! Replicated append-only logs for the kafka challenge, with offsets that
+//! need no coordination: whichever node a `send` reaches numbers the
+//! message itself.
 //!
-//! Each key has one *owner*, chosen by a hash of the key that every node
-//! computes alike. Only the owner appends to a key, so it numbers the key's
-//! messages 0, 1, 2 ... with no coordination and no gaps. Every other node
-//! keeps a copy of the log that is always a prefix of the owner's: the owner
-//! pushes the entries a peer has not acknowledged, at most one push in
-//! flight per peer ([`crate::push_window`]), and a copy only ever
-//! grows by the entries right after its end. A poll can so be answered from
-//! any node's copy: it may lag, but it never skips or reorders an offset.
-//! Committed offsets ride along with the pushes and merge by maximum.
+//! # Offsets
+//!
+//! Node `i` of `N` numbers a key's messages only with offsets `i`,
+//! `N + i`, `2N + i` ... (interleaved offset spaces: two nodes never pick
+//! the same offset). Per key, each node keeps `next`, the lowest offset it
+//! may still use, and raises it past everything it hears from the others,
+//! like a Lamport clock; its next message on the key gets the first offset
+//! of its own space at or above `next`. The offsets jumped over stay empty,
+//! which the checker allows (it ranks offsets among those known to hold a
+//! message).
+//!
+//! # The watermark: polls never skip
+//!
+//! Every node knows, per key and per node `j`, a bound `heard[j]`: `j`
+//! announced that it numbers no more messages below it, and every message
+//! `j` numbered below it is here (for itself, its own `next`). Below the
+//! key's *watermark*, the lowest of these bounds, no node will ever add a
+//! message, and this node already has every message there is. A poll is
+//! served only below the watermark, so no message can later turn up between
+//! two offsets a poll returned, or before the first one: no poll skip, no
+//! lost write, and every node that serves a range serves the same messages
+//! in it. The watermark only rises, so a client's successive polls never go
+//! back. A message becomes visible once every node has heard of it and
+//! raised its `next` past it, which the pushes tell: one push there and
+//! one back.
+//!
+//! # Pushes, acknowledgements and repair
+//!
+//! Each node pushes to every peer, at most once per interval, one message
+//! with a [`Run`] for every key whose `next` or committed offset the peer
+//! has not confirmed: its own messages from the offset the peer confirmed
+//! up to its `next`. Every push that carries runs is answered with
+//! [`Ack`]s that ride on the receiver's next push (which, under load, it
+//! sends anyway, with the `next` it raised). So a run always starts at or
+//! below what the receiver has, and a lost push is repaired by the next,
+//! which carries its content again; when nothing new comes, unconfirmed
+//! runs are resent after a while ([`crate::push_window`]). A partition only
+//! delays: runs wait, and the first push after it heals brings everything.
+//! Committed offsets ride in the runs and merge by maximum, so a
+//! `list_committed_offsets` after an `assign` finds them on any node.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::push_window::{PushWindow, Window};
+use crate::push_window::{Pacing, Pending, PushClock};
 
-/// A run of entries of one key's log, starting at offset `start`.
+/// The highest offset a node ever uses (JSON numbers are exact up to here);
+/// runs that go past it are refused.
+pub const MAX_OFFSET: u64 = (1 << 53) - 1;
+
+/// A node's news about one key, for one peer: the messages it numbered
+/// in `from..next`, its `next` for the key, and its committed offset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
-    pub start: u64,
-    pub msgs: Vec<Value>,
+    pub from: u64,
+    pub next: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub msgs: Vec<(u64, Value)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed: Option<u64>,
 }
 
-/// What an owner pushes to a peer: new entries of the keys it owns, and
-/// the committed offsets it knows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A receiver's confirmation of runs of one key: how far it has the
+/// sender's messages (its `heard` for the sender) and its committed offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    pub have: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed: Option<u64>,
+}
+
+/// What one node pushes to a peer: runs of the keys with news, and
+/// acknowledgements of the runs it received.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Push {
-    pub entries: BTreeMap<String, Run>,
-    pub committed: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub runs: BTreeMap<String, Run>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub acks: BTreeMap<String, Ack>,
 }
 
-/// A peer's answer to a push: the length of its copy of each key pushed.
-pub type Lengths = BTreeMap<String, u64>;
+/// One key's log as this node knows it.
+#[derive(Debug, Clone)]
+struct Log {
+    /// Messages by offset, every node's.
+    msgs: BTreeMap<u64, Value>,
+    /// Per node (by index): that node numbers nothing below this offset
+    /// any more, and all it numbered below it is in `msgs`. This node's
+    /// own entry is its `next`.
+    heard: Vec<u64>,
+    committed: Option<u64>,
+}
 
-/// This node's logs, copies and replication state.
+impl Log {
+    fn new(nodes: usize) -> Self {
+        Log {
+            msgs: BTreeMap::new(),
+            heard: vec![0; nodes],
+            committed: None,
+        }
+    }
+
+    /// Below this offset the log is complete and final.
+    fn watermark(&self) -> u64 {
+        self.heard.iter().copied().min().unwrap_or(0)
+    }
+}
+
+/// What a peer has confirmed of one key (`heard` for this node, and the
+/// committed offset), or what the last push to it carried.
+type Mark = (u64, Option<u64>);
+
+/// One peer: what it confirmed, what it was sent, what it is owed.
 #[derive(Debug, Default)]
+struct Peer {
+    index: usize,
+    confirmed: BTreeMap<String, Mark>,
+    sent: BTreeMap<String, Mark>,
+    /// Keys whose runs from this peer have not been acknowledged yet.
+    owed: BTreeSet<String>,
+}
+
+/// This node's logs and replication state.
+#[derive(Debug)]
 pub struct Logs {
-    me: String,
-    nodes: Vec<String>,
-    /// Messages by offset, for every key this node has heard of.
-    logs: BTreeMap<String, Vec<Value>>,
-    committed: BTreeMap<String, u64>,
-    /// Per peer: how many entries of each owned key it has acknowledged.
-    acked: BTreeMap<String, BTreeMap<String, u64>>,
-    pushes: PushWindow,
-    /// Per peer: whether it may not know the latest committed offsets.
-    committed_dirty: BTreeMap<String, bool>,
+    me: usize,
+    nodes: usize,
+    logs: BTreeMap<String, Log>,
+    peers: BTreeMap<String, Peer>,
+    clock: PushClock,
 }
 
 impl Logs {
     /// The logs of node `me` in a cluster of `nodes` (the same list, in the
-    /// same order, on every node).
-    pub fn new(me: &str, nodes: &[String]) -> Self {
+    /// same order, on every node), pushing as `pacing` says.
+    pub fn new(me: &str, nodes: &[String], pacing: Pacing) -> Self {
+        let nodes: Vec<&String> = if nodes.iter().any(|n| n == me) {
+            nodes.iter().collect()
+        } else {
+            Vec::new() // not in the cluster: a cluster of its own
+        };
+        let peers = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n != me)
+            .map(|(index, n)| {
+                let peer = Peer {
+                    index,
+                    ..Peer::default()
+                };
+                ((*n).clone(), peer)
+            })
+            .collect();
         Logs {
-            me: me.to_owned(),
-            nodes: nodes.to_vec(),
-            ..Logs::default()
+            me: nodes.iter().position(|n| *n == me).unwrap_or(0),
+            nodes: nodes.len().max(1),
+            logs: BTreeMap::new(),
+            peers,
+            clock: PushClock::new(pacing),
         }
     }
 
-    /// The node that owns `key`.
-    pub fn owner(&self, key: &str) -> &str {
-        if self.nodes.is_empty() {
-            return &self.me;
-        }
-        // FNV-1a: stable across nodes, runs and platforms.
-        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        &self.nodes[(hash % self.nodes.len() as u64) as usize]
+    fn log(&mut self, key: &str) -> &mut Log {
+        let nodes = self.nodes;
+        self.logs
+            .entry(key.to_owned())
+            .or_insert_with(|| Log::new(nodes))
     }
 
-    /// Whether this node owns `key`.
-    pub fn owns(&self, key: &str) -> bool {
-        self.owner(key) == self.me
+    /// Appends `msg` to `key` at the first offset of this node's space at
+    /// or above its `next`, and returns the offset; `Err` (nothing
+    /// appended) when the offsets are used up.
+    pub fn append(&mut self, key: &str, msg: Value) -> Result<u64, String> {
+        let (me, nodes) = (self.me as u64, self.nodes as u64);
+        let log = self.log(key);
+        let next = log.heard[me as usize];
+        let offset = next
+            .checked_add((me + nodes - next % nodes) % nodes)
+            .filter(|o| *o <= MAX_OFFSET)
+            .ok_or_else(|| format!("key {key} has no offsets left"))?;
+        log.msgs.insert(offset, msg);
+        log.heard[me as usize] = offset + 1;
+        Ok(offset)
     }
 
-    /// Appends `msg` to `key`, which this node owns, and returns its offset.
-    pub fn append(&mut self, key: &str, msg: Value) -> u64 {
-        let log = self.logs.entry(key.to_owned()).or_default();
-        log.push(msg);
-        log.len() as u64 - 1
-    }
-
-    /// The entries of each key from the offset asked for to the end of
-    /// this node's copy; keys with nothing there are left out.
+    /// Each key's messages from the offset asked for up to its watermark;
+    /// keys with nothing there are left out.
     pub fn poll(&self, offsets: &BTreeMap<String, u64>) -> BTreeMap<String, Vec<(u64, Value)>> {
         let mut out = BTreeMap::new();
         for (key, &from) in offsets {
             let Some(log) = self.logs.get(key) else {
                 continue;
             };
-            let entries: Vec<(u64, Value)> = (from..log.len() as u64)
-                .map(|offset| (offset, log[offset as usize].clone()))
+            let end = log.watermark();
+            if from >= end {
+                continue;
+            }
+            let msgs: Vec<(u64, Value)> = log
+                .msgs
+                .range(from..end)
+                .map(|(o, m)| (*o, m.clone()))
                 .collect();
-            if !entries.is_empty() {
-                out.insert(key.clone(), entries);
+            if !msgs.is_empty() {
+                out.insert(key.clone(), msgs);
             }
         }
         out
     }
 
+    /// The key's watermark: polls see its messages below this offset.
+    pub fn watermark(&self, key: &str) -> u64 {
+        self.logs.get(key).map_or(0, Log::watermark)
+    }
+
     /// Raises the committed offsets to those given (never lowers them).
     pub fn commit(&mut self, offsets: &BTreeMap<String, u64>) {
-        if raise(&mut self.committed, offsets) {
-            for peer in self.peers() {
-                self.committed_dirty.insert(peer, true);
-            }
+        for (key, &offset) in offsets {
+            let log = self.log(key);
+            log.committed = log.committed.max(Some(offset));
         }
     }
 
     /// The committed offsets of `keys` that are known.
     pub fn committed(&self, keys: &[String]) -> BTreeMap<String, u64> {
         keys.iter()
-            .filter_map(|key| Some((key.clone(), *self.committed.get(key)?)))
+            .filter_map(|key| Some((key.clone(), self.logs.get(key)?.committed?)))
             .collect()
     }
 
-    /// The pushes due at `now`: to each peer with no push in flight (or one
-    /// overdue), the entries of owned keys it lacks and, if they changed,
-    /// the committed offsets.
+    /// The pushes due at `now`, one per peer at most.
     pub fn pushes(&mut self, now: Duration) -> Vec<(String, Push)> {
+        let me = self.me;
         let mut out = Vec::new();
-        for peer in self.peers() {
-            match self.pushes.window(&peer, now) {
-                Window::Waiting => continue,
-                // Maybe lost, committed offsets included.
-                Window::Overdue => {
-                    self.committed_dirty.insert(peer.clone(), true);
-                }
-                Window::Open => {}
-            }
-            let acked = self.acked.get(&peer);
-            let mut entries = BTreeMap::new();
+        for (name, peer) in &mut self.peers {
+            // Keys with news the peer has not confirmed: (key, mine, fresh).
+            let mut news = Vec::new();
             for (key, log) in &self.logs {
-                let start = acked.and_then(|a| a.get(key)).copied().unwrap_or(0);
-                if self.owns(key) && (start as usize) < log.len() {
-                    let msgs = log[start as usize..].to_vec();
-                    entries.insert(key.clone(), Run { start, msgs });
+                let mine = (log.heard[me], log.committed);
+                let confirmed = peer.confirmed.get(key).copied().unwrap_or_default();
+                if beyond(mine, confirmed) {
+                    let sent = peer.sent.get(key).copied().unwrap_or_default();
+                    news.push((key, mine, beyond(mine, sent)));
                 }
             }
-            let dirty = self.committed_dirty.get(&peer).copied().unwrap_or(false);
-            if entries.is_empty() && !dirty {
+            let pending = if news.iter().any(|(_, _, fresh)| *fresh) {
+                Pending::Fresh
+            } else if !peer.owed.is_empty() {
+                Pending::Ack
+            } else if !news.is_empty() {
+                Pending::Unconfirmed
+            } else {
+                Pending::Nothing
+            };
+            if !self.clock.due(name, now, pending) {
                 continue;
             }
-            let committed = if dirty {
-                self.committed.clone()
-            } else {
-                BTreeMap::new()
-            };
-            self.pushes.sent(&peer, now);
-            self.committed_dirty.insert(peer.clone(), false);
-            out.push((peer, Push { entries, committed }));
+            let mut push = Push::default();
+            for (key, mine, _) in news {
+                let log = &self.logs[key];
+                let (from, confirmed_commit) = peer.confirmed.get(key).copied().unwrap_or_default();
+                let msgs = log
+                    .msgs
+                    .range(from..mine.0)
+                    .filter(|(o, _)| *o % self.nodes as u64 == me as u64)
+                    .map(|(o, m)| (*o, m.clone()))
+                    .collect();
+                let committed = mine.1.filter(|_| mine.1 > confirmed_commit);
+                let run = Run {
+                    from,
+                    next: mine.0,
+                    msgs,
+                    committed,
+                };
+                push.runs.insert(key.clone(), run);
+                peer.sent.insert(key.clone(), mine);
+            }
+            for key in std::mem::take(&mut peer.owed) {
+                if let Some(log) = self.logs.get(&key) {
+                    let ack = Ack {
+                        have: log.heard[peer.index],
+                        committed: log.committed,
+                    };
+                    push.acks.insert(key, ack);
+                }
+            }
+            out.push((name.clone(), push));
         }
         out
     }
 
-    /// Takes a push from a peer; returns the lengths to acknowledge.
-    pub fn receive(&mut self, push: Push) -> Lengths {
-        raise(&mut self.committed, &push.committed);
-        let mut lengths = Lengths::new();
-        for (key, run) in push.entries {
-            let log = self.logs.entry(key.clone()).or_default();
-            let have = log.len() as u64;
-            // A run whose end is past 2^64 cannot follow any copy.
-            let end = run.start.checked_add(run.msgs.len() as u64).unwrap_or(0);
-            if run.start <= have && have < end {
-                log.extend(run.msgs.into_iter().skip((have - run.start) as usize));
+    /// Takes a push from `peer`: its messages and `next`s (raising this
+    /// node's own `next` past them) and its acknowledgements. Pushes from
+    /// unknown nodes and runs that do not fit are ignored.
+    pub fn receive(&mut self, peer: &str, push: Push) {
+        let (me, nodes) = (self.me, self.nodes);
+        let Some(index) = self.peers.get(peer).map(|p| p.index) else {
+            return;
+        };
+        for (key, run) in push.runs {
+            if run.from > run.next || run.next > MAX_OFFSET {
+                continue;
             }
-            lengths.insert(key, log.len() as u64);
+            let log = self
+                .logs
+                .entry(key.clone())
+                .or_insert_with(|| Log::new(nodes));
+            log.committed = log.committed.max(run.committed);
+            // Honest runs start at or below what this node has (they start
+            // where it confirmed); any other would leave a hole.
+            if run.from <= log.heard[index] {
+                for (offset, msg) in run.msgs {
+                    let theirs = offset % nodes as u64 == index as u64;
+                    if theirs && (run.from..run.next).contains(&offset) {
+                        log.msgs.entry(offset).or_insert(msg);
+                    }
+                }
+                log.heard[index] = log.heard[index].max(run.next);
+                log.heard[me] = log.heard[me].max(run.next);
+            }
+            if let Some(p) = self.peers.get_mut(peer) {
+                p.owed.insert(key);
+            }
         }
-        lengths
-    }
-
-    /// Takes a peer's acknowledgement of a push.
-    pub fn acknowledge(&mut self, peer: &str, lengths: Lengths) {
-        let acked = self.acked.entry(peer.to_owned()).or_default();
-        for (key, length) in lengths {
-            let known = acked.entry(key).or_insert(0);
-            *known = (*known).max(length);
+        let Some(p) = self.peers.get_mut(peer) else {
+            return;
+        };
+        for (key, ack) in push.acks {
+            let Some(log) = self.logs.get(&key) else {
+                continue;
+            };
+            // Never more than this node announced (or a forged ack would
+            // stop its resends).
+            let have = ack.have.min(log.heard[me]);
+            let committed = ack.committed.min(log.committed);
+            let confirmed = p.confirmed.entry(key).or_default();
+            *confirmed = (confirmed.0.max(have), confirmed.1.max(committed));
         }
-        self.pushes.acknowledged(peer);
-    }
-
-    fn peers(&self) -> Vec<String> {
-        self.nodes
-            .iter()
-            .filter(|n| **n != self.me)
-            .cloned()
-            .collect()
     }
 }
 
-/// Raises each offset of `known` to the one in `offsets` if higher (or
-/// new); returns whether any changed.
-fn raise(known: &mut BTreeMap<String, u64>, offsets: &BTreeMap<String, u64>) -> bool {
-    let mut changed = false;
-    for (key, &offset) in offsets {
-        if known.get(key).is_none_or(|&k| k < offset) {
-            known.insert(key.clone(), offset);
-            changed = true;
-        }
-    }
-    changed
+/// Whether `a` has news over `b`: a higher `next` or committed offset.
+fn beyond(a: Mark, b: Mark) -> bool {
+    a.0 > b.0 || a.1 > b.1
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::push_window::RESEND_AFTER;
-    use serde_json::json;
-
-    fn cluster() -> (Logs, Logs) {
-        let nodes = vec!["n1".to_owned(), "n2".to_owned()];
-        (Logs::new("n1", &nodes), Logs::new("n2", &nodes))
-    }
-
-    /// A key that `logs` owns.
-    fn owned_key(logs: &Logs) -> String {
-        (0..100)
-            .map(|k| k.to_string())
-            .find(|k| logs.owns(k))
-            .unwrap()
-    }
-
-    fn offsets(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
-        pairs.iter().map(|(k, o)| (k.to_string(), *o)).collect()
-    }
-
-    #[test]
-    fn every_node_agrees_on_owners_and_both_own_some_keys() {
-        let (n1, n2) = cluster();
-        let keys: Vec<String> = (0..20).map(|k| k.to_string()).collect();
-        for key in &keys {
-            assert_eq!(n1.owner(key), n2.owner(key));
-            assert_ne!(n1.owns(key), n2.owns(key));
-        }
-        assert!(keys.iter().any(|k| n1.owns(k)) && keys.iter().any(|k| n2.owns(k)));
-    }
-
-    #[test]
-    fn owners_number_messages_densely_and_polls_start_where_asked() {
-        let (mut n1, _) = cluster();
-        let key = owned_key(&n1);
-        assert_eq!(n1.append(&key, json!(10)), 0);
-        assert_eq!(n1.append(&key, json!(11)), 1);
-        assert_eq!(n1.append(&key, json!(12)), 2);
-        let polled = n1.poll(&offsets(&[(&key, 1), ("nobody", 0)]));
-        assert_eq!(polled.len(), 1);
-        assert_eq!(polled[&key], vec![(1, json!(11)), (2, json!(12))]);
-        assert!(n1.poll(&offsets(&[(&key, 3)])).is_empty());
-    }
-
-    #[test]
-    fn copies_grow_only_contiguously_and_catch_up_after_a_lost_push() {
-        let (mut n1, mut n2) = cluster();
-        let key = owned_key(&n1);
-        n1.append(&key, json!(1));
-        let mut pushes = n1.pushes(Duration::ZERO);
-        assert_eq!(pushes.len(), 1);
-        let (peer, first) = pushes.pop().unwrap();
-        assert_eq!(peer, "n2");
-        n1.append(&key, json!(2));
-        assert!(
-            n1.pushes(Duration::from_millis(10)).is_empty(),
-            "one push in flight per peer"
-        );
-        // The first push is lost; after the resend delay everything goes.
-        let (_, resent) = n1.pushes(RESEND_AFTER).pop().unwrap();
-        assert_eq!(resent.entries[&key].start, 0);
-        assert_eq!(resent.entries[&key].msgs, vec![json!(1), json!(2)]);
-        // A stale run that would leave a gap is ignored ...
-        let gap = Push {
-            entries: [(
-                key.clone(),
-                Run {
-                    start: 5,
-                    msgs: vec![json!(9)],
-                },
-            )]
-            .into(),
-            committed: BTreeMap::new(),
-        };
-        assert_eq!(n2.receive(gap)[&key], 0);
-        // ... an overlapping one adds only what is new.
-        let lengths = n2.receive(resent);
-        assert_eq!(lengths[&key], 2);
-        assert_eq!(n2.receive(first)[&key], 2);
-        assert_eq!(
-            n2.poll(&offsets(&[(&key, 0)]))[&key],
-            vec![(0, json!(1)), (1, json!(2))]
-        );
-        n1.acknowledge("n2", lengths);
-        assert!(
-            n1.pushes(RESEND_AFTER * 3).is_empty(),
-            "nothing left to send"
-        );
-    }
-
-    #[test]
-    fn forged_offsets_near_2_pow_64_change_nothing() {
-        let (mut n1, mut n2) = cluster();
-        let key = owned_key(&n1);
-        let forged = Push {
-            entries: [(
-                key.clone(),
-                Run {
-                    start: u64::MAX,
-                    msgs: vec![json!(1), json!(2)],
-                },
-            )]
-            .into(),
-            committed: [(key.clone(), u64::MAX)].into(),
-        };
-        assert_eq!(n2.receive(forged)[&key], 0);
-        assert!(n2.poll(&offsets(&[(&key, 0)])).is_empty());
-        assert!(n2.poll(&offsets(&[(&key, u64::MAX)])).is_empty());
-        n1.append(&key, json!(3));
-        n1.acknowledge("n2", [(key.clone(), u64::MAX)].into());
-        assert!(
-            n1.pushes(Duration::ZERO).is_empty(),
-            "nothing to push past the end"
-        );
-    }
-
-    #[test]
-    fn committed_offsets_only_rise_and_travel_with_pushes() {
-        let (mut n1, mut n2) = cluster();
-        n1.commit(&offsets(&[("a", 4)]));
-        n1.commit(&offsets(&[("a", 2), ("b", 0)]));
-        let keys = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
-        assert_eq!(n1.committed(&keys), offsets(&[("a", 4), ("b", 0)]));
-        let (_, push) = n1
-            .pushes(Duration::ZERO)
-            .pop()
-            .expect("committed offsets to share");
-        assert!(push.entries.is_empty());
-        n2.commit(&offsets(&[("a", 7)]));
-        n2.receive(push);
-        assert_eq!(n2.committed(&keys), offsets(&[("a", 7), ("b", 0)]));
-        n1.acknowledge("n2", Lengths::new());
-        assert!(n1.pushes(Duration::from_secs(5)).is_empty());
-    }
-}
+mod tests;

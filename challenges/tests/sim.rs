@@ -102,6 +102,17 @@ fn kafka_with_partitions_and_latency() {
 }
 
 #[test]
+fn kafka_on_three_nodes_with_lost_and_duplicated_messages() {
+    let sim = Sim::new(
+        || kafka::Kafka::new,
+        "-w kafka --node-count 3 --concurrency 2n --time-limit 4 --rate 200 --latency 10 --nemesis partition --nemesis-interval 1 \
+         --loss 0.1 --duplicate 0.1 --delay-spikes 0.02 --clock-skew 50",
+    )
+    .unwrap();
+    sim.assert_seeds(0..2);
+}
+
+#[test]
 fn txn_is_read_committed_and_totally_available_under_partitions() {
     let sim = Sim::new(
         || txn::Txn::new,
@@ -111,6 +122,18 @@ fn txn_is_read_committed_and_totally_available_under_partitions() {
     .unwrap();
     sim.assert_seeds(0..3);
     sim.check_determinism(1).unwrap();
+}
+
+#[test]
+fn txn_on_three_nodes_with_lost_and_duplicated_messages() {
+    let sim = Sim::new(
+        || txn::Txn::new,
+        "-w txn-rw-register --node-count 3 --concurrency 2n --time-limit 4 --rate 200 --latency 10 \
+         --consistency-models read-committed --availability total --nemesis partition --nemesis-interval 1 \
+         --loss 0.1 --duplicate 0.1 --delay-spikes 0.02 --clock-skew 50",
+    )
+    .unwrap();
+    sim.assert_seeds(0..2);
 }
 
 #[test]
