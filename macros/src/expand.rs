@@ -1,5 +1,5 @@
 //! Code generation for a validated node: the message enum and the
-//! `glomers::__private::Handlers` impl that dispatches to the methods.
+//! `glomers::__private::OneMaelstromNodeImplBlockPerStruct` impl (which gives the node `Handlers`) that dispatches to the methods.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -34,8 +34,9 @@ pub fn node_impl(node: &NodeImpl, id: usize) -> TokenStream {
     let assert_struct = quote_spanned! {self_ty.span()=>
         const _: () = ::glomers::__private::assert_node_struct::<#self_ty>();
     };
-    // One `impl Handlers` per struct: a second impl block conflicts here, and
-    // nowhere else (the enums' names are unique, the alias is the struct's).
+    // One impl of the trait per struct: a second impl block conflicts here,
+    // and nowhere else (the enums' names are unique, the alias is the
+    // struct's), and the trait's name says what to do.
     let impl_token = quote_spanned!(self_ty.span()=> impl);
     quote! {
         #item
@@ -48,7 +49,7 @@ pub fn node_impl(node: &NodeImpl, id: usize) -> TokenStream {
 
         #checks
 
-        #impl_token ::glomers::__private::Handlers for #self_ty {
+        #impl_token ::glomers::__private::OneMaelstromNodeImplBlockPerStruct for #self_ty {
             type Msg = #msg;
 
             const TYPES: &'static [&'static str] = &[#(#types),*];
@@ -100,7 +101,7 @@ pub fn fallback(node: &NodeImpl, id: usize) -> TokenStream {
             }
         }
 
-        #impl_token ::glomers::__private::Handlers for #self_ty {
+        #impl_token ::glomers::__private::OneMaelstromNodeImplBlockPerStruct for #self_ty {
             type Msg = #msg;
 
             const TYPES: &'static [&'static str] = &[];

@@ -79,7 +79,9 @@ pub mod __private {
 
     pub use crate::checks::*;
     pub use crate::message::Request;
-    pub use crate::node::{Handlers, LocalFuture, Periodic, Shared};
+    pub use crate::node::{
+        Handlers, LocalFuture, OneMaelstromNodeImplBlockPerStruct, Periodic, Shared,
+    };
     pub use crate::start::{how, Starting};
 
     use crate::Ctx;

@@ -159,13 +159,13 @@ pub struct Periodic<S> {
     pub run: fn(&Shared<S>, &Ctx) -> Option<LocalFuture>,
 }
 
-/// What `#[maelstrom_node]` implements for a node: the message types it
-/// handles, how to dispatch one, its periodic methods and its init hook.
-///
-/// Write it by hand only to go without the macro.
+/// What the runtime needs of a node: the message types it handles, how to
+/// dispatch one, its periodic methods and its init hook. Every type that
+/// `#[maelstrom_node]` expanded has it, through
+/// [`OneMaelstromNodeImplBlockPerStruct`].
 pub trait Handlers: Sized + 'static {
     /// The message enum `#[maelstrom_node]` generates (the struct's
-    /// `<Struct>Msg` is an alias of it); `()` in an impl written by hand.
+    /// `<Struct>Msg` is an alias of it).
     type Msg;
 
     /// The message types with a handler.
@@ -181,14 +181,63 @@ pub trait Handlers: Sized + 'static {
     ) -> Result<(), serde_json::Error>;
 
     /// The node's periodic methods.
+    fn periodic() -> Vec<Periodic<Self>>;
+
+    /// Runs after the runtime has taken `init`'s ids; must answer `init`
+    /// (with `init_ok`, or an error) through `responder`.
+    fn on_init(state: &Shared<Self>, ctx: &Ctx, responder: Responder);
+}
+
+/// What `#[maelstrom_node]` implements on the struct of its impl block (the
+/// items of [`Handlers`], which every implementer gets).
+///
+/// Its name is the error a second `#[maelstrom_node]` impl block of one
+/// struct meets: both implement it, and rustc reports "conflicting
+/// implementations of trait `OneMaelstromNodeImplBlockPerStruct`", which
+/// says what to do. Write it by hand only to go without the macro.
+pub trait OneMaelstromNodeImplBlockPerStruct: Sized + 'static {
+    /// See [`Handlers::Msg`]; `()` in an impl written by hand.
+    type Msg;
+
+    /// See [`Handlers::TYPES`].
+    const TYPES: &'static [&'static str];
+
+    /// See [`Handlers::dispatch`].
+    fn dispatch(
+        state: &Shared<Self>,
+        ctx: &Ctx,
+        request: Request<'_>,
+    ) -> Result<(), serde_json::Error>;
+
+    /// See [`Handlers::periodic`]; none by default.
     fn periodic() -> Vec<Periodic<Self>> {
         Vec::new()
     }
 
-    /// Runs after the runtime has taken `init`'s ids; must answer `init`
-    /// (with `init_ok`, or an error) through `responder`.
+    /// See [`Handlers::on_init`]; answers `init_ok` by default.
     fn on_init(state: &Shared<Self>, ctx: &Ctx, responder: Responder) {
         let _ = (state, ctx);
         responder.ok(());
+    }
+}
+
+impl<T: OneMaelstromNodeImplBlockPerStruct> Handlers for T {
+    type Msg = T::Msg;
+    const TYPES: &'static [&'static str] = T::TYPES;
+
+    fn dispatch(
+        state: &Shared<Self>,
+        ctx: &Ctx,
+        request: Request<'_>,
+    ) -> Result<(), serde_json::Error> {
+        <T as OneMaelstromNodeImplBlockPerStruct>::dispatch(state, ctx, request)
+    }
+
+    fn periodic() -> Vec<Periodic<Self>> {
+        <T as OneMaelstromNodeImplBlockPerStruct>::periodic()
+    }
+
+    fn on_init(state: &Shared<Self>, ctx: &Ctx, responder: Responder) {
+        <T as OneMaelstromNodeImplBlockPerStruct>::on_init(state, ctx, responder)
     }
 }
