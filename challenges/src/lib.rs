@@ -6,5 +6,6 @@ pub mod gossip;
 pub mod gossip_set;
 pub mod kafka;
 pub mod push_window;
+pub mod raft;
 pub mod snowflake;
 pub mod txn;
