@@ -7,5 +7,7 @@ pub mod gossip_set;
 pub mod kafka;
 pub mod push_window;
 pub mod raft;
+pub mod registers;
+pub mod relay;
 pub mod snowflake;
 pub mod txn;
