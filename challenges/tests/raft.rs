@@ -26,7 +26,7 @@ fn reply(node: &mut NodeProcess) -> Value {
 #[test]
 fn one_node_is_a_register_store_with_definite_errors() {
     let mut node = NodeProcess::init(RAFT, "n1", &["n1"]);
-    let mut ask = |node: &mut NodeProcess, body: Value| {
+    let ask = |node: &mut NodeProcess, body: Value| {
         node.send("c1", body);
         reply(node)
     };
