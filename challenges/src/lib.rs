@@ -2,6 +2,7 @@
 //! from message handling so that each is unit-tested on its own.
 
 pub mod counter;
+pub mod datomic;
 pub mod gossip;
 pub mod gossip_set;
 pub mod kafka;
