@@ -231,8 +231,10 @@ fn ok_count(results: &serde_json::Value, f: &str) -> u64 {
 #[test]
 fn raft_is_linearizable_and_available_through_partitions_on_three_nodes() {
     let results = assert_valid(&raft(3));
-    for f in ["read", "write", "cas"] {
-        assert!(ok_count(&results, f) > 20, "{f}: {}", results["stats"]);
+    // About 170 of each kind come in 5 s; most compare-and-sets fail
+    // with 22 (values 0 to 4), whatever the store.
+    for (f, least) in [("read", 50), ("write", 50), ("cas", 1)] {
+        assert!(ok_count(&results, f) >= least, "{f}: {}", results["stats"]);
     }
     assert!(
         results["net"]["servers"]["msg-count"].as_u64().unwrap() > 0,
