@@ -51,13 +51,25 @@
 //! follower takes as many). So a leader sends each follower at most 40
 //! appends per second however high the request rate, and at least one per
 //! heartbeat; each append is answered, so servers' messages per operation
-//! are at most 2 × (N - 1) × 40 ÷ operations per second (3 nodes at 100
-//! operations per second: at most 1.6, measured 1.4), and a request waits
-//! up to one batch interval plus one round trip (measured median 13 ms,
-//! 99th percentile 30 ms). `--batch-ms 1` answers in a millisecond for
-//! 4.5 messages per operation, `--batch-ms 50` in 26 ms for 0.8 (README).
+//! are at most 2 × (N - 1) × 40 ÷ operations per second, relays aside (3
+//! nodes at 100 operations per second: at most 1.6; measured 1.5 on the
+//! guide's hardest run, relays included), and a request waits up to one
+//! batch interval plus one round trip (measured median 14 ms, 99th
+//! percentile 30 ms). `--batch-ms 1` answers in a millisecond for 4.5
+//! messages per operation, `--batch-ms 50` in 26 ms for 0.8 (README).
 //!
-//! Arguments: `--heartbeat-ms N`, `--election-ms N`, `--batch-ms N`.
+//! # Relays
+//!
+//! Maelstrom's `majorities-ring` partition leaves each pair of three nodes
+//! one direction only, which stops any exchange of requests and replies.
+//! Every Raft message says whether its sender hears the receiver
+//! (`challenges::relay`); a node that is not heard sends a second copy of
+//! each message through a node that hears it. This costs nothing while
+//! links work both ways.
+//!
+//! The node ticks the Raft core every 5 ms (`Raft::next_wakeup` says when
+//! a timer is due; 5 ms is finer than any of them). Arguments:
+//! `--heartbeat-ms N`, `--election-ms N`, `--batch-ms N`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
