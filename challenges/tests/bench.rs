@@ -173,3 +173,74 @@ fn txn_is_read_committed_and_totally_available_under_partitions() {
     let results = assert_valid(&partitioned(config));
     assert!(results["net"]["servers"]["msg-count"].as_u64().unwrap() > 0);
 }
+
+/// A short lin-kv run of the `raft` binary on `nodes` nodes, ten clients
+/// a node, partitions every second or so.
+fn raft(nodes: u64) -> Config {
+    let mut config = short(
+        Workload::LinKv,
+        env!("CARGO_BIN_EXE_raft"),
+        nodes,
+        5.0,
+        100.0,
+    );
+    config.concurrency = Concurrency::PerNode(10);
+    partitioned(config)
+}
+
+/// How many operations of kind `f` succeeded.
+fn ok_count(results: &serde_json::Value, f: &str) -> u64 {
+    results["stats"]["by-f"][f]["ok-count"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[test]
+fn raft_is_linearizable_and_available_through_partitions_on_three_nodes() {
+    let results = assert_valid(&raft(3));
+    // About 170 of each kind come in 5 s; most compare-and-sets fail
+    // with 22 (values 0 to 4), whatever the store.
+    for (f, least) in [("read", 50), ("write", 50), ("cas", 1)] {
+        assert!(ok_count(&results, f) >= least, "{f}: {}", results["stats"]);
+    }
+    assert!(
+        results["net"]["servers"]["msg-count"].as_u64().unwrap() > 0,
+        "entries are replicated"
+    );
+}
+
+#[test]
+fn raft_is_linearizable_through_partitions_on_five_nodes() {
+    let results = assert_valid(&raft(5));
+    assert!(ok_count(&results, "write") > 20, "{}", results["stats"]);
+}
+
+/// A short strict-serializable txn-list-append run of `list-append`.
+fn list_append(nodes: u64) -> Config {
+    let mut config = short(
+        Workload::TxnListAppend,
+        env!("CARGO_BIN_EXE_list-append"),
+        nodes,
+        5.0,
+        100.0,
+    );
+    config.concurrency = Concurrency::PerNode(2);
+    config.consistency_models = vec![ConsistencyModel::StrictSerializable];
+    config
+}
+
+/// The service is never partitioned, so (almost) every transaction
+/// commits; a loaded machine may slow a few past their timeouts.
+#[test]
+fn list_append_is_strict_serializable_and_available_under_partitions() {
+    for nodes in [2, 5] {
+        let mut config = partitioned(list_append(nodes));
+        config.availability = Some(Availability::Fraction(0.95));
+        let results = assert_valid(&config);
+        assert!(
+            results["stats"]["ok-count"].as_u64().unwrap() > 200,
+            "{nodes} nodes: {}",
+            results["stats"]
+        );
+    }
+}

@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use challenges::gossip::Timing;
-use challenges::nodes::{broadcast, counter, echo, g_set, kafka, txn, unique_ids};
+use challenges::nodes::{
+    broadcast, counter, echo, g_set, kafka, list_append, raft, txn, unique_ids,
+};
 use glomers::Ctx;
 use glomers_sim::Sim;
 
@@ -156,4 +158,73 @@ fn txn_is_not_serializable_and_the_simulator_says_so_with_a_shrunk_case() {
     assert!(failure
         .replay
         .contains(&format!("GLOMERS_SIM_SEED={}", failure.seed)));
+}
+
+/// The Raft node with its binary's timing.
+fn raft_replica() -> impl Fn(&Ctx) -> raft::Replica {
+    |ctx: &Ctx| raft::Replica::new(ctx, raft::timing())
+}
+
+/// Raft stays linearizable through partitions, lost, duplicated and
+/// delayed messages and skewed clocks, and keeps serving: a node that
+/// refused everything with 11 would be valid, so writes must succeed too.
+#[test]
+fn raft_is_linearizable_and_serves_through_partitions_and_faults() {
+    for (nodes, faults) in [
+        (3, ""),
+        (
+            3,
+            "--loss 0.05 --duplicate 0.05 --delay-spikes 0.02 --clock-skew 50",
+        ),
+        (5, "--loss 0.05 --duplicate 0.05"),
+    ] {
+        let sim = Sim::new(
+            raft_replica,
+            &format!(
+                "-w lin-kv --node-count {nodes} --concurrency 10n --rate 100 --time-limit 10 \
+                 --nemesis partition --nemesis-interval 1 {faults}"
+            ),
+        )
+        .unwrap();
+        for seed in 0..3 {
+            let run = sim.run(seed).unwrap();
+            assert!(
+                run.valid,
+                "{nodes} nodes {faults}, seed {seed}: {}",
+                run.results
+            );
+            let writes = &run.results["stats"]["by-f"]["write"];
+            assert!(
+                writes["ok-count"].as_u64().unwrap_or(0) * 2 > writes["count"].as_u64().unwrap(),
+                "{nodes} nodes {faults}, seed {seed}: most writes succeed: {writes}"
+            );
+        }
+    }
+    let sim = Sim::new(
+        raft_replica,
+        "-w lin-kv --node-count 3 --concurrency 10n --rate 100 --time-limit 5 --nemesis partition --nemesis-interval 1",
+    )
+    .unwrap();
+    sim.check_determinism(1).unwrap();
+}
+
+#[test]
+fn list_append_is_strict_serializable_under_partitions() {
+    for nodes in [2, 5] {
+        let sim = Sim::new(
+            || list_append::ListAppend::new,
+            &format!(
+                "-w txn-list-append --node-count {nodes} --rate 100 --time-limit 8 \
+                 --consistency-models strict-serializable --nemesis partition --nemesis-interval 1"
+            ),
+        )
+        .unwrap();
+        sim.assert_seeds(0..3);
+    }
+    let sim = Sim::new(
+        || list_append::ListAppend::new,
+        "-w txn-list-append --node-count 2 --rate 100 --time-limit 4 --consistency-models strict-serializable",
+    )
+    .unwrap();
+    sim.check_determinism(1).unwrap();
 }

@@ -63,6 +63,10 @@ struct Inner {
     orphans: RefCell<Vec<ReplyTo>>,
     /// Set while the runtime drops a future that panicked.
     unwinding: Cell<bool>,
+    /// Set when the node is torn down (a simulated crash or the end of a
+    /// simulated run): its pending requests go unanswered, as a killed
+    /// process's would, without a log line each.
+    torn_down: Cell<bool>,
 }
 
 /// An RPC waiting for its reply.
@@ -120,6 +124,7 @@ impl Ctx {
                 executor: Rc::downgrade(executor),
                 orphans: RefCell::new(Vec::new()),
                 unwinding: Cell::new(false),
+                torn_down: Cell::new(false),
             }),
         }
     }
@@ -490,6 +495,14 @@ impl Ctx {
 
     pub(crate) fn set_unwinding(&self, unwinding: bool) {
         self.inner.unwinding.set(unwinding);
+    }
+
+    pub(crate) fn is_torn_down(&self) -> bool {
+        self.inner.torn_down.get()
+    }
+
+    pub(crate) fn set_torn_down(&self) {
+        self.inner.torn_down.set(true);
     }
 
     fn next_msg_id(&self) -> u64 {

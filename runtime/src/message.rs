@@ -271,6 +271,67 @@ impl<T> Responder<T> {
             to.error(&error.into());
         }
     }
+
+    /// Hands the request on to node `dest`, which answers the requester
+    /// itself: `request` goes out as if the requester had sent it to
+    /// `dest`, with the requester's id as `src` and the request's `msg_id`,
+    /// so `dest`'s reply is the answer the requester waits for, and this
+    /// node sends none.
+    ///
+    /// Maelstrom routes every message by its `dest` and accepts any `src`
+    /// it knows; its own Raft demo forwards requests to the leader this
+    /// way. A message with a client's `src` is client traffic (no latency,
+    /// never partitioned, not among the servers' messages): what a client
+    /// redirected to another node would send itself. A `request` that is
+    /// not a JSON object is not sent; the requester gets error 13.
+    ///
+    /// ```
+    /// use glomers::prelude::*;
+    /// use serde_json::json;
+    ///
+    /// #[maelstrom_node]
+    /// struct Follower;
+    ///
+    /// #[maelstrom_node]
+    /// impl Follower {
+    ///     /// Only `n1` writes; the others send writes its way.
+    ///     #[handle("write")]
+    ///     fn write(&mut self, ctx: &Ctx, value: u64, reply: Responder) {
+    ///         if ctx.node_id() == "n1" {
+    ///             reply.ok(());
+    ///         } else {
+    ///             reply.forward("n1", &FollowerMsg::Write { value });
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let mut node = glomers::testing::TestNode::start(|| Follower);
+    /// node.init("n2", &["n1", "n2"]);
+    /// let forwarded = node.request("c4", json!({"type": "write", "msg_id": 9, "value": 5}));
+    /// assert_eq!(
+    ///     forwarded,
+    ///     json!({"src": "c4", "dest": "n1", "body": {"msg_id": 9, "type": "write", "value": 5}})
+    /// );
+    /// ```
+    pub fn forward<M: Serialize + ?Sized>(mut self, dest: &str, request: &M) {
+        let Some(to) = self.to.take() else {
+            return;
+        };
+        let body = Body {
+            kind: None,
+            msg_id: to.msg_id,
+            in_reply_to: None,
+            fields: request,
+        };
+        if let Err(err) = to.ctx.write_from(Some(&to.dest), dest, &body) {
+            let text = format!(
+                "`{}` was not forwarded to {dest}: the request is not a JSON object: {err}",
+                to.kind
+            );
+            log::write(format_args!("{text}"));
+            to.error(&Error::crash(text));
+        }
+    }
 }
 
 impl<T: Serialize> Responder<T> {
@@ -297,7 +358,7 @@ impl<T> Drop for Responder<T> {
         let Some(to) = self.to.take() else {
             return;
         };
-        if to.msg_id.is_none() {
+        if to.msg_id.is_none() || to.ctx.is_torn_down() {
             return; // nothing could be answered anyway
         }
         if std::thread::panicking() || to.ctx.is_unwinding() {
@@ -396,6 +457,46 @@ mod tests {
         let err = parse_reply::<ReadOk>(&raw(r#"{"type":"read_ok","value":"x"}"#)).unwrap_err();
         assert_eq!(err.code, ErrorCode::Crash);
         assert!(!err.is_definite());
+    }
+
+    fn responder(ctx: &Ctx) -> Responder<()> {
+        Responder::new(ReplyTo {
+            ctx: ctx.clone(),
+            from: None,
+            dest: "c3".to_owned(),
+            kind: "write".to_owned(),
+            msg_id: Some(4),
+        })
+    }
+
+    #[test]
+    fn a_forwarded_request_keeps_the_requesters_id_and_msg_id() {
+        let (ctx, remote) = crate::testing::detached_ctx("n2", &["n1", "n2"]);
+        #[derive(Serialize)]
+        #[serde(tag = "type", rename = "write")]
+        struct Write {
+            value: u64,
+        }
+        responder(&ctx).forward("n1", &Write { value: 7 });
+        assert_eq!(
+            remote.from_node.try_recv().unwrap(),
+            r#"{"src":"c3","dest":"n1","body":{"msg_id":4,"type":"write","value":7}}"#
+        );
+        assert!(remote.from_node.try_recv().is_err(), "nothing else is sent");
+    }
+
+    #[test]
+    fn a_request_that_cannot_be_forwarded_is_answered_with_a_crash() {
+        let (ctx, remote) = crate::testing::detached_ctx("n2", &["n1", "n2"]);
+        responder(&ctx).forward("n1", &5);
+        let line = remote.from_node.try_recv().unwrap();
+        let reply: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            (reply["src"].as_str(), reply["dest"].as_str()),
+            (Some("n2"), Some("c3"))
+        );
+        assert_eq!(reply["body"]["code"], 13);
+        assert_eq!(reply["body"]["in_reply_to"], 4);
     }
 
     #[test]

@@ -139,6 +139,7 @@ async fn serve<How, N: Start<How>>(node: N, env: Env, ctx: Ctx) {
 pub struct Stepper {
     executor: Rc<LocalExecutor<'static>>,
     task: smol::Task<()>,
+    ctx: Ctx,
 }
 
 impl Stepper {
@@ -147,8 +148,12 @@ impl Stepper {
     pub fn new<How: 'static, N: Start<How> + 'static>(node: N, env: Env) -> Self {
         let executor = Rc::new(LocalExecutor::new());
         let ctx = Ctx::new(&env, &executor);
-        let task = executor.spawn(serve(node, env, ctx));
-        Stepper { executor, task }
+        let task = executor.spawn(serve(node, env, ctx.clone()));
+        Stepper {
+            executor,
+            task,
+            ctx,
+        }
     }
 
     /// Runs the node until every one of its tasks waits; returns whether
@@ -172,6 +177,15 @@ impl Stepper {
     /// Whether the node has stopped: its input ended and it is done.
     pub fn is_finished(&self) -> bool {
         self.task.is_finished()
+    }
+}
+
+/// Dropping a stepper tears the node down as a killed process would be:
+/// its tasks and state are dropped, and requests they held go unanswered
+/// without a log line each.
+impl Drop for Stepper {
+    fn drop(&mut self) {
+        self.ctx.set_torn_down();
     }
 }
 

@@ -333,6 +333,19 @@ fn child_drops_a_responder() {
     node.init("n1", &["n1"]);
     node.send("c1", json!({"type": "hold", "msg_id": 7}));
     node.request("c2", json!({"type": "forget", "msg_id": 8}));
+
+    // A node torn down as a simulator kills one: what it held is lost
+    // without a line each, as with a killed process.
+    let (transport, remote) = Transport::in_memory();
+    let stepper = glomers::Stepper::new(Holder::default(), Env::new(transport));
+    let init = json!({"src": "c0", "dest": "n1", "body": {"type": "init", "msg_id": 1, "node_id": "n1", "node_ids": ["n1"]}});
+    let hold = json!({"src": "c1", "dest": "n1", "body": {"type": "hold", "msg_id": 9}});
+    for line in [init, hold] {
+        remote.to_node.try_send(line.to_string()).unwrap();
+        stepper.run_until_idle();
+    }
+    assert!(remote.from_node.try_recv().unwrap().contains("init_ok"));
+    drop(stepper);
 }
 
 #[test]
@@ -347,6 +360,10 @@ fn dropping_a_responder_unanswered_is_logged() {
     assert!(
         stderr.contains("the reply to `hold` (msg 7) from c1 was dropped unanswered"),
         "{stderr}"
+    );
+    assert!(
+        !stderr.contains("(msg 9)"),
+        "a torn-down node logs nothing for what it held: {stderr}"
     );
 }
 

@@ -68,6 +68,31 @@ pub const CHALLENGES: &[Challenge] = &[
         flags: "-w txn-rw-register --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition",
     },
     Challenge {
+        name: "bonus raft",
+        binary: "raft",
+        flags: "-w lin-kv --node-count 3 --concurrency 10n --rate 100 --time-limit 60 --nemesis partition --nemesis-interval 3",
+    },
+    Challenge {
+        name: "bonus raft, 5 nodes",
+        binary: "raft",
+        flags: "-w lin-kv --node-count 5 --concurrency 10n --rate 100 --time-limit 60 --nemesis partition --nemesis-interval 3",
+    },
+    Challenge {
+        name: "bonus list-append",
+        binary: "list-append",
+        flags: "-w txn-list-append --node-count 2 --rate 100 --time-limit 60 --consistency-models strict-serializable",
+    },
+    Challenge {
+        name: "bonus list-append, partitioned",
+        binary: "list-append",
+        flags: "-w txn-list-append --node-count 2 --rate 100 --time-limit 60 --consistency-models strict-serializable --nemesis partition",
+    },
+    Challenge {
+        name: "bonus list-append, 5 nodes, partitioned",
+        binary: "list-append",
+        flags: "-w txn-list-append --node-count 5 --rate 100 --time-limit 60 --consistency-models strict-serializable --nemesis partition",
+    },
+    Challenge {
         name: "pn-counter (extra)",
         binary: "counter",
         flags: "-w pn-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition",

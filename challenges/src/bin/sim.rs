@@ -13,7 +13,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use challenges::gossip::Timing;
-use challenges::nodes::{broadcast, counter, echo, g_set, kafka, txn, unique_ids};
+use challenges::nodes::{
+    broadcast, counter, echo, g_set, kafka, list_append, raft, txn, unique_ids,
+};
 use clap::Parser;
 use glomers::Ctx;
 use glomers_sim::Sim;
@@ -23,7 +25,7 @@ use glomers_sim::Sim;
 #[command(name = "sim")]
 struct Args {
     /// The challenge: echo, unique-ids, broadcast (3c), broadcast-3d,
-    /// g-counter, pn-counter, g-set, kafka or txn.
+    /// g-counter, pn-counter, g-set, kafka, txn, raft or list-append.
     challenge: String,
 
     /// How many seeds, from 0 (or `A..B`).
@@ -67,6 +69,12 @@ fn defaults(challenge: &str) -> Option<&'static str> {
         "kafka" => "-w kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000",
         "txn" => {
             "-w txn-rw-register --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition"
+        }
+        "raft" => {
+            "-w lin-kv --node-count 3 --concurrency 10n --rate 100 --time-limit 20 --nemesis partition --nemesis-interval 3"
+        }
+        "list-append" => {
+            "-w txn-list-append --node-count 2 --rate 100 --time-limit 20 --consistency-models strict-serializable --nemesis partition"
         }
         _ => return None,
     })
@@ -122,6 +130,20 @@ fn main() -> ExitCode {
         }
         "g-set" => sweep(|| g_set::GSet::new, &flags, &args, seeds, &replay),
         "kafka" => sweep(|| kafka::Kafka::new, &flags, &args, seeds, &replay),
+        "raft" => sweep(
+            || move |ctx: &Ctx| raft::Replica::new(ctx, raft::timing()),
+            &flags,
+            &args,
+            seeds,
+            &replay,
+        ),
+        "list-append" => sweep(
+            || list_append::ListAppend::new,
+            &flags,
+            &args,
+            seeds,
+            &replay,
+        ),
         _ => sweep(|| txn::Txn::new, &flags, &args, seeds, &replay),
     };
     match outcome {

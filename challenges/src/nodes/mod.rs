@@ -7,5 +7,7 @@ pub mod counter;
 pub mod echo;
 pub mod g_set;
 pub mod kafka;
+pub mod list_append;
+pub mod raft;
 pub mod txn;
 pub mod unique_ids;
