@@ -188,21 +188,28 @@ fn raft(nodes: u64) -> Config {
     partitioned(config)
 }
 
-/// How many operations of kind `f` succeeded.
-fn ok_count(results: &serde_json::Value, f: &str) -> u64 {
-    results["stats"]["by-f"][f]["ok-count"]
-        .as_u64()
-        .unwrap_or(0)
+/// The fraction of operations of kind `f` that succeeded, and how many.
+fn ok_share(results: &serde_json::Value, f: &str) -> (f64, u64) {
+    let by_f = &results["stats"]["by-f"][f];
+    let ok = by_f["ok-count"].as_u64().unwrap_or(0);
+    let count = by_f["count"].as_u64().unwrap_or(0);
+    (ok as f64 / count.max(1) as f64, ok)
 }
 
 #[test]
 fn raft_is_linearizable_and_available_through_partitions_on_three_nodes() {
     let results = assert_valid(&raft(3));
-    // About 170 of each kind come in 5 s; most compare-and-sets fail
-    // with 22 (values 0 to 4), whatever the store.
-    for (f, least) in [("read", 50), ("write", 50), ("cas", 1)] {
-        assert!(ok_count(&results, f) >= least, "{f}: {}", results["stats"]);
+    // About 500 operations in 5 s, in Maelstrom's mix (a tenth reads, a
+    // third writes, the rest compare-and-sets). Reads and writes succeed
+    // unless refused (11) or timed out; most compare-and-sets fail with
+    // 22 (values 0 to 4) whatever the store, so only some must succeed.
+    // With a new partition every second, a bad draw costs a fifth of the
+    // writes to elections (measured down to 0.79 on five nodes).
+    for f in ["read", "write"] {
+        let (share, ok) = ok_share(&results, f);
+        assert!(ok > 0 && share >= 0.6, "{f}: {}", results["stats"]);
     }
+    assert!(ok_share(&results, "cas").1 >= 1, "{}", results["stats"]);
     assert!(
         results["net"]["servers"]["msg-count"].as_u64().unwrap() > 0,
         "entries are replicated"
@@ -212,7 +219,8 @@ fn raft_is_linearizable_and_available_through_partitions_on_three_nodes() {
 #[test]
 fn raft_is_linearizable_through_partitions_on_five_nodes() {
     let results = assert_valid(&raft(5));
-    assert!(ok_count(&results, "write") > 20, "{}", results["stats"]);
+    let (share, ok) = ok_share(&results, "write");
+    assert!(ok > 0 && share >= 0.6, "{}", results["stats"]);
 }
 
 /// A short strict-serializable txn-list-append run of `list-append`.
