@@ -55,7 +55,7 @@ use glomers::Start;
 use serde_json::Value;
 use testbench::{Config, Simulation};
 
-pub use clock::{NodeClock, Sleep, VirtualTime, EPOCH};
+pub use clock::{NodeClock, Sleep, VirtualTime, EPOCH, MAX_READS_AT_ONE_INSTANT};
 pub use cluster::InProcess;
 
 /// Runs a node type on simulated clusters: `make` builds one node (its

@@ -1,6 +1,6 @@
 //! How the engine reaches the nodes under test, and whose clock it runs on.
 //!
-//! The engine ([`crate::run`]) knows nodes only as numbered endpoints that
+//! The engine ([`crate::run`](mod@crate::run)) knows nodes only as numbered endpoints that
 //! take lines and produce [`Event`]s: [`Cluster`] is that seam. The bench
 //! implements it with node processes on the real clock ([`Processes`]); a
 //! simulator can implement it with in-process nodes on virtual time, and
