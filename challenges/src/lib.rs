@@ -1,6 +1,7 @@
 //! Algorithm pieces of the Gossip Glomers nodes in `src/bin/`, kept apart
 //! from message handling so that each is unit-tested on its own.
 
+pub mod args;
 pub mod counter;
 pub mod datomic;
 pub mod gossip;
