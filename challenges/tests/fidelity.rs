@@ -6,11 +6,15 @@
 //!
 //! What the bench reproduces is Maelstrom's network: every node's inbox is
 //! a queue by deadline whose receiver waits for the head's deadline, so a
-//! client's request waits behind a peer's message in flight. What it does
-//! not reproduce is the JVM's own time: Maelstrom adds about 2 ms to a
-//! client's round trip on a quiet node and more in the bursts after each
-//! wave of gossip, which moves the clients' median latency by several
-//! milliseconds (it is the reason for the looser bound on the median).
+//! client's request waits behind a peer's message in flight; and, with
+//! `--host-timing maelstrom` (the default), the JVM's own time, so that a
+//! request that meets no queue takes about 2 ms, as on Maelstrom, instead
+//! of 0.2 (the share of requests answered within 2 ms is checked). The
+//! clients' median is held to a looser bound: it falls where latencies are
+//! spread thin (evenly from 0 to 100 ms), so it moves by several
+//! milliseconds from run to run, and the bench's stays about 18 % below Maelstrom's (29.3 ms
+//! against 35.9, median of five runs; see README, "Side by side with the
+//! real Maelstrom").
 
 use testbench::history::History;
 use testbench::Config;
@@ -63,6 +67,17 @@ fn broadcast_on_the_official_3d_run_agrees_with_maelstrom() {
         History::from_jsonl(&std::fs::read_to_string(outcome.store.join("history.jsonl")).unwrap())
             .unwrap();
     for f in ["read", "broadcast"] {
+        let quick = |latencies: Vec<f64>| {
+            latencies.iter().filter(|&&ms| ms < 2.0).count() as f64 / latencies.len() as f64
+        };
+        let bench = quick(testbench::reference::op_latencies(&history, f));
+        let theirs = quick(testbench::reference::op_latencies(&reference, f));
+        assert!(
+            (bench - theirs).abs() <= 0.10,
+            "{f}: the bench answers {:.0} % within 2 ms, Maelstrom {:.0} %",
+            bench * 100.0,
+            theirs * 100.0
+        );
         let points = [0.5, 0.95];
         let bench = testbench::reference::op_latency_quantiles(&history, f, &points);
         let theirs = testbench::reference::op_latency_quantiles(&reference, f, &points);

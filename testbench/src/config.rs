@@ -135,6 +135,13 @@ pub struct Config {
     #[arg(long, value_enum, default_value_t = LatencyDist::Constant)]
     pub latency_dist: LatencyDist,
 
+    /// The time Maelstrom itself takes on each message (`maelstrom`, the
+    /// default: calibrated from runs it recorded on a 2-core machine; see
+    /// README) or none (`ideal`: messages enter the network the moment
+    /// they are written and leave it at their deadline).
+    #[arg(long, value_enum, default_value_t = HostTiming::Maelstrom)]
+    pub host_timing: HostTiming,
+
     /// Faults to inject, comma-separated: `partition` (as Maelstrom), and
     /// `kill` and `pause` (as Jepsen's combined nemesis).
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -463,6 +470,16 @@ pub enum LatencyDist {
     Constant,
     Uniform,
     Exponential,
+}
+
+/// `--host-timing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostTiming {
+    /// Maelstrom's own time per message, as its JVM spends it.
+    Maelstrom,
+    /// No time but the network's latency.
+    Ideal,
 }
 
 /// `--nemesis`.
@@ -885,6 +902,15 @@ mod tests {
         config.concurrency = Concurrency::PerNode(1);
         config.latency = f64::INFINITY;
         assert!(config.validate().unwrap_err().contains("--latency"));
+    }
+
+    #[test]
+    fn host_timing_is_maelstroms_unless_asked_for_ideal() {
+        let timing =
+            |args: &str| parse(&format!("test -w echo --bin b {args}")).map(|c| c.host_timing);
+        assert_eq!(timing("").unwrap(), HostTiming::Maelstrom);
+        assert_eq!(timing("--host-timing ideal").unwrap(), HostTiming::Ideal);
+        assert!(timing("--host-timing jvm").is_err());
     }
 
     #[test]

@@ -164,6 +164,9 @@ pub struct Network {
     receivers: HashMap<Endpoint, Receiver>,
     /// Receivers holding a message: (release time, message id, endpoint).
     releases: BinaryHeap<Reverse<(Time, u64, Endpoint)>>,
+    /// Receivers asleep until a message's deadline that then wait for a
+    /// core (see [`HostDelay`]): (wake time, message id, endpoint).
+    wakes: BinaryHeap<Reverse<(Time, u64, Endpoint)>>,
     next_id: u64,
     /// `(receiver, sender)` pairs of nodes: the receiver drops what the
     /// sender sends it (Jepsen's "grudge"; it need not be symmetric).
@@ -178,6 +181,135 @@ pub struct Network {
     log: (bool, bool),
     /// Faults beyond Maelstrom's, on messages between servers.
     chaos: Chaos,
+    /// Maelstrom's own time on a message before it enters the network.
+    host: HostDelay,
+    /// Messages on their way into the network (see [`HostDelay`]), by the
+    /// time they enter it.
+    staged: BinaryHeap<Reverse<Staged>>,
+    next_staged: u64,
+    /// When each node's output thread is free again.
+    reader_free: HashMap<usize, Time>,
+    cores: Cores,
+}
+
+/// Maelstrom's own time on a message, beyond the network's latency.
+///
+/// Maelstrom's JVM reads, parses and sends the lines a node prints on one
+/// thread per node, a client's request leaves once its worker thread runs,
+/// and a receiver that sleeps until a message's deadline must wake up and
+/// get a core before it hands the message over. The bench models each:
+///
+/// - a node's output thread, idle, takes an exponential time of mean
+///   `line_ms` to wake for a line; lines that queue behind it follow
+///   [`HostDelay::LINE_PARSE`] apart;
+/// - a client's request takes an exponential time of mean `request_ms`;
+/// - a receiver waking from a sleep (sleeps are whole milliseconds,
+///   rounded down, as `Thread/sleep` takes them) waits for one of `cores`
+///   shared cores and holds it for an exponential time of mean `wake_ms`.
+///   So when a wave of gossip reaches many nodes at once, their inboxes
+///   stay blocked a few milliseconds past the deadline, while traffic
+///   spread out in time meets little wait.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HostDelay {
+    /// Mean time for an idle node output thread to take a line.
+    pub line_ms: f64,
+    /// Mean time for a client's request to leave.
+    pub request_ms: f64,
+    /// Mean time a waking receiver holds a core.
+    pub wake_ms: f64,
+    /// The cores waking receivers share (0: none is modelled, and sleeps
+    /// end at the deadline).
+    pub cores: usize,
+}
+
+impl HostDelay {
+    /// What each line queued behind another on a node's output thread
+    /// adds.
+    pub const LINE_PARSE: Duration = Duration::from_micros(50);
+
+    /// Maelstrom's times on a 2-core machine running `nodes` nodes, fitted
+    /// to the runs it recorded on one (`shared/maelstrom-reference/`; see
+    /// README, "Maelstrom's own time"): a client round trip that meets no
+    /// queue takes about 0.4 ms with 2 nodes (the kafka and txn runs) and
+    /// 2 ms with 25 (the broadcast runs), and the times grow with the
+    /// number of nodes, each of which costs the JVM three threads and the
+    /// machine a process.
+    pub fn maelstrom(nodes: usize) -> Self {
+        let per_hop = 0.03 + 0.035 * nodes as f64;
+        HostDelay {
+            line_ms: per_hop,
+            request_ms: per_hop,
+            wake_ms: per_hop / 2.0,
+            cores: 2,
+        }
+    }
+
+    /// When a receiver that takes a message due at `deadline` at `now`
+    /// wakes up: `None` if it does not sleep (the message is due, or due in
+    /// less than the whole millisecond `Thread/sleep` would take), else
+    /// when its sleep ends. With no cores modelled it sleeps exactly.
+    fn wake_time(&self, deadline: Time, now: Time) -> Option<Time> {
+        let sleep = deadline.checked_sub(now).filter(|s| !s.is_zero())?;
+        if self.cores == 0 {
+            return Some(deadline);
+        }
+        let sleep = Duration::from_millis(sleep.as_millis() as u64);
+        (!sleep.is_zero()).then(|| now + sleep)
+    }
+
+    /// An exponential draw of mean `mean_ms`.
+    fn draw(rng: &mut fastrand::Rng, mean_ms: f64) -> Duration {
+        if mean_ms <= 0.0 {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f64(-mean_ms * (1.0 - rng.f64()).ln() / 1000.0)
+    }
+}
+
+/// The cores that receivers waking from a sleep share.
+#[derive(Debug, Default)]
+struct Cores {
+    /// When each core is free.
+    free: Vec<Time>,
+}
+
+impl Cores {
+    /// When a receiver that wakes at `awake` (in the order of wake times)
+    /// has had its turn on a core.
+    fn serve(&mut self, host: &HostDelay, rng: &mut fastrand::Rng, awake: Time) -> Time {
+        self.free.resize(host.cores.max(1), Time::ZERO);
+        let core = (0..self.free.len())
+            .min_by_key(|&i| self.free[i])
+            .expect("at least one core");
+        let done = self.free[core].max(awake) + HostDelay::draw(rng, host.wake_ms);
+        self.free[core] = done;
+        done
+    }
+}
+
+/// A message that enters the network at `at`.
+#[derive(Debug)]
+struct Staged {
+    at: Time,
+    seq: u64,
+    packet: Packet,
+}
+
+impl PartialEq for Staged {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Staged {}
+impl PartialOrd for Staged {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Staged {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
 }
 
 /// Faults beyond Maelstrom's on messages between servers (never on client
@@ -268,6 +400,7 @@ impl Network {
             rng: fastrand::Rng::with_seed(seed),
             receivers: HashMap::new(),
             releases: BinaryHeap::new(),
+            wakes: BinaryHeap::new(),
             next_id: 0,
             grudge: HashSet::new(),
             down: HashSet::new(),
@@ -275,7 +408,18 @@ impl Network {
             journal: None,
             log: (false, false),
             chaos: Chaos::default(),
+            host: HostDelay::default(),
+            staged: BinaryHeap::new(),
+            next_staged: 0,
+            reader_free: HashMap::new(),
+            cores: Cores::default(),
         }
+    }
+
+    /// Delays messages on their way into the network as Maelstrom's own
+    /// threads do (see [`HostDelay`]).
+    pub fn set_host_delay(&mut self, host: HostDelay) {
+        self.host = host;
     }
 
     /// Applies `chaos` to every message between servers sent from now on
@@ -338,12 +482,50 @@ impl Network {
         }
     }
 
-    /// Sends `packet` at `now`: counted, given the next message id, and
-    /// queued for its receiver with a deadline after its latency. Messages
-    /// to and from clients take no time; every other hop (node to node,
-    /// node to service) takes a latency drawn from the distribution.
-    /// Returns the message id.
-    pub fn send(&mut self, packet: Packet, now: Time) -> u64 {
+    /// Sends `packet`, written at `now` by a client or a service: a
+    /// client's request enters the network after [`HostDelay::request_ms`],
+    /// anything else at once (see [`Network::transmit`]).
+    pub fn send(&mut self, packet: Packet, now: Time) {
+        let delay = if packet.src.is_client() {
+            HostDelay::draw(&mut self.rng, self.host.request_ms)
+        } else {
+            Duration::ZERO
+        };
+        self.stage(packet, now, now + delay);
+    }
+
+    /// Sends a line that node `node` printed (whatever its `src` says),
+    /// once the node's output thread takes it (see [`HostDelay`]).
+    pub fn send_printed(&mut self, node: usize, packet: Packet, now: Time) {
+        if self.host.line_ms == 0.0 {
+            self.transmit(packet, now);
+            return;
+        }
+        let at = match self.reader_free.get(&node) {
+            Some(&free) if free > now => free + HostDelay::LINE_PARSE,
+            _ => now + HostDelay::draw(&mut self.rng, self.host.line_ms),
+        };
+        self.reader_free.insert(node, at);
+        self.stage(packet, now, at);
+    }
+
+    /// Transmits `packet` at `at` (at once if that is not after `now`).
+    fn stage(&mut self, packet: Packet, now: Time, at: Time) {
+        if at <= now {
+            self.transmit(packet, now);
+            return;
+        }
+        let seq = self.next_staged;
+        self.next_staged += 1;
+        self.staged.push(Reverse(Staged { at, seq, packet }));
+    }
+
+    /// Puts `packet` into the network at `now`: counted, given the next
+    /// message id, and queued for its receiver with a deadline after its
+    /// latency. Messages to and from clients take no time; every other hop
+    /// (node to node, node to service) takes a latency drawn from the
+    /// distribution. Returns the message id.
+    fn transmit(&mut self, packet: Packet, now: Time) -> u64 {
         let involves_client = packet.src.is_client() || packet.dest.is_client();
         if !involves_client && self.chaos != Chaos::default() {
             if self.chaos.duplicate > 0.0 && self.rng.f64() < self.chaos.duplicate {
@@ -432,22 +614,60 @@ impl Network {
                 }
                 continue;
             }
-            let release = pending.deadline.max(now);
-            self.releases.push(Reverse((release, pending.id, dest)));
-            receiver.holding = Some((release, pending));
+            match self.host.wake_time(pending.deadline, now) {
+                Some(awake) if self.host.cores > 0 => {
+                    self.wakes.push(Reverse((awake, pending.id, dest)));
+                    receiver.holding = Some((awake, pending));
+                }
+                wake => {
+                    let release = wake.unwrap_or(now);
+                    self.releases.push(Reverse((release, pending.id, dest)));
+                    receiver.holding = Some((release, pending));
+                }
+            }
             return;
         }
     }
 
     /// When the next message is handed over, if any is held.
     pub fn next_due(&self) -> Option<Time> {
-        self.releases.peek().map(|Reverse((at, ..))| *at)
+        let release = self.releases.peek().map(|Reverse((at, ..))| *at);
+        let wake = self.wakes.peek().map(|Reverse((at, ..))| *at);
+        let staged = self.staged.peek().map(|Reverse(s)| s.at);
+        [release, wake, staged].into_iter().flatten().min()
     }
 
     /// The next message handed over by `now`, in the order of release
     /// times, counted as received; its receiver then takes the next one
     /// at the release time.
     pub fn deliver(&mut self, now: Time) -> Option<Delivery> {
+        // Messages enter the network, and sleepers wake and get a core, in
+        // time order with the releases.
+        loop {
+            let release = self.releases.peek().map(|Reverse((at, ..))| *at);
+            let wake = self.wakes.peek().map(|Reverse((at, ..))| *at);
+            let staged = self.staged.peek().map(|Reverse(s)| s.at);
+            let before_release = |t: Time| t <= now && release.is_none_or(|r| t <= r);
+            match (staged, wake) {
+                (Some(at), _) if before_release(at) && wake.is_none_or(|w| at <= w) => {
+                    let Reverse(Staged { packet, .. }) = self.staged.pop().expect("peeked");
+                    self.transmit(packet, at);
+                }
+                (_, Some(awake)) if before_release(awake) => {
+                    let Reverse((_, id, dest)) = self.wakes.pop().expect("peeked");
+                    let done = self.cores.serve(&self.host, &mut self.rng, awake);
+                    if let Some((at, _)) = self
+                        .receivers
+                        .get_mut(&dest)
+                        .and_then(|r| r.holding.as_mut())
+                    {
+                        *at = done;
+                    }
+                    self.releases.push(Reverse((done, id, dest)));
+                }
+                _ => break,
+            }
+        }
         let Reverse((release, _, dest)) = *self.releases.peek()?;
         if release > now {
             return None;
@@ -508,6 +728,7 @@ impl Network {
                 .map(|Reverse(p)| p),
         );
         self.releases.retain(|Reverse((_, _, d))| *d != dest);
+        self.wakes.retain(|Reverse((_, _, d))| *d != dest);
         if let Some(journal) = &mut self.journal {
             for pending in &lost {
                 journal.record(pending, "dropped", Some(now));
@@ -566,6 +787,114 @@ mod tests {
         std::iter::from_fn(|| net.deliver(now))
             .map(|d| (d.at, d.packet.src, d.packet.dest))
             .collect()
+    }
+
+    fn host(line_ms: f64, request_ms: f64, wake_ms: f64, cores: usize) -> HostDelay {
+        HostDelay {
+            line_ms,
+            request_ms,
+            wake_ms,
+            cores,
+        }
+    }
+
+    #[test]
+    fn a_nodes_lines_enter_the_network_one_after_another() {
+        let mut net = Network::new(0.0, LatencyDist::Constant, 1);
+        net.set_host_delay(host(1.0, 0.0, 0.0, 0));
+        for _ in 0..3 {
+            net.send_printed(0, packet(Endpoint::Node(0), Endpoint::Client(1)), ms(10));
+        }
+        assert!(net.deliver(ms(10)).is_none(), "nothing enters at once");
+        let times: Vec<Time> = drain(&mut net, ms(1000)).iter().map(|d| d.0).collect();
+        assert_eq!(times.len(), 3);
+        assert!(times[0] > ms(10));
+        assert_eq!(times[1] - times[0], HostDelay::LINE_PARSE);
+        assert_eq!(times[2] - times[1], HostDelay::LINE_PARSE);
+        // Another node's output thread is not held up by this one's.
+        net.send_printed(1, packet(Endpoint::Node(1), Endpoint::Client(1)), ms(2000));
+        net.send_printed(0, packet(Endpoint::Node(0), Endpoint::Client(1)), ms(2000));
+        let times: Vec<Time> = drain(&mut net, ms(3000)).iter().map(|d| d.0).collect();
+        assert_eq!(times.len(), 2);
+        assert_ne!(times[1] - times[0], HostDelay::LINE_PARSE);
+    }
+
+    #[test]
+    fn host_delays_average_their_means() {
+        let mut net = Network::new(0.0, LatencyDist::Constant, 5);
+        net.set_host_delay(host(0.0, 2.0, 0.0, 0));
+        let mut total = Duration::ZERO;
+        for i in 0..2000 {
+            let at = ms(10_000 * i);
+            net.send(packet(Endpoint::Client(1), Endpoint::Node(0)), at);
+            let delivered = drain(&mut net, at + ms(5000));
+            total += delivered[0].0 - at;
+        }
+        let mean_ms = total.as_secs_f64() * 1000.0 / 2000.0;
+        assert!(
+            (1.8..2.2).contains(&mean_ms),
+            "mean request delay {mean_ms} ms"
+        );
+        // Replies and node messages take no request delay.
+        net.send(
+            packet(Endpoint::Node(0), Endpoint::Client(1)),
+            ms(100_000_000),
+        );
+        assert_eq!(drain(&mut net, ms(100_000_000)).len(), 1);
+    }
+
+    #[test]
+    fn sleeps_are_whole_milliseconds_and_waking_receivers_share_the_cores() {
+        let mut net = Network::new(10.0, LatencyDist::Constant, 1);
+        net.set_host_delay(host(0.0, 0.0, 1.0, 1));
+        // Sent at 0.5 ms, due at 10.5: the receiver sleeps 9 ms and then
+        // waits for the one core.
+        let half = Duration::from_micros(500);
+        for to in 1..=3 {
+            net.send(packet(Endpoint::Node(0), Endpoint::Node(to)), half);
+        }
+        let times: Vec<Time> = drain(&mut net, ms(1000)).iter().map(|d| d.0).collect();
+        assert_eq!(times.len(), 3);
+        assert!(times.iter().all(|&t| t > ms(10) + half), "{times:?}");
+        assert!(times[0] < times[1] && times[1] < times[2], "{times:?}");
+        // A message due in less than a millisecond needs no sleep.
+        let mut net = Network::new(0.0, LatencyDist::Constant, 1);
+        net.set_host_delay(host(0.0, 0.0, 1.0, 1));
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(3));
+        assert_eq!(drain(&mut net, ms(3)).len(), 1);
+    }
+
+    #[test]
+    fn cores_serve_wakes_in_the_order_of_wake_times() {
+        let mut net = Network::new(10.0, LatencyDist::Constant, 1);
+        net.set_host_delay(host(0.0, 0.0, 0.001, 1));
+        // n2 holds a message due at 10 with another due at 13 behind it.
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(2)), ms(0));
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(2)), ms(3));
+        // n1 falls asleep at 5 until 15, before n2 falls asleep again (just
+        // after 10, for 2 whole ms): n2 still wakes first.
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(5));
+        let order: Vec<(u128, Endpoint)> = drain(&mut net, ms(100))
+            .into_iter()
+            .map(|(at, _, dest)| (at.as_millis(), dest))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (10, Endpoint::Node(2)),
+                (12, Endpoint::Node(2)),
+                (15, Endpoint::Node(1))
+            ]
+        );
+    }
+
+    #[test]
+    fn maelstroms_host_times_grow_with_the_node_count() {
+        let small = HostDelay::maelstrom(2);
+        let large = HostDelay::maelstrom(25);
+        assert!(small.line_ms < large.line_ms && small.wake_ms < large.wake_ms);
+        assert_eq!(small.cores, 2);
+        assert_eq!(HostDelay::default().cores, 0);
     }
 
     #[test]
@@ -676,9 +1005,9 @@ mod tests {
     #[test]
     fn messages_to_a_node_that_is_down_are_lost_until_it_is_up() {
         let mut net = Network::new(100.0, LatencyDist::Constant, 1);
-        let a = net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
-        let b = net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
-        assert!(b > a, "ids increase");
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
+        assert_eq!(net.next_id, 2, "each message takes the next id");
         net.set_down(Endpoint::Node(1), true, ms(10));
         assert_eq!(net.next_due(), None);
         net.send(packet(Endpoint::Client(3), Endpoint::Node(1)), ms(20));

@@ -40,10 +40,9 @@ pub fn load(root: &Path, name: &str) -> Result<(History, Value), String> {
     Ok((history, results))
 }
 
-/// Latency quantiles (in ms, Jepsen's rule: the value at index
-/// `floor(q × (n − 1))` of the sorted list) of the `ok` operations of `f`
-/// in the main phase of `history`.
-pub fn op_latency_quantiles(history: &History, f: &str, points: &[f64]) -> Vec<f64> {
+/// The client latencies, in milliseconds and in order, of the `f`
+/// operations that succeeded (final reads left out).
+pub fn op_latencies(history: &History, f: &str) -> Vec<f64> {
     let mut latencies: Vec<f64> = history
         .pairs()
         .into_iter()
@@ -54,6 +53,14 @@ pub fn op_latency_quantiles(history: &History, f: &str, points: &[f64]) -> Vec<f
         })
         .collect();
     latencies.sort_by(f64::total_cmp);
+    latencies
+}
+
+/// Latency quantiles (in ms, Jepsen's rule: the value at index
+/// `floor(q × (n − 1))` of the sorted list) of the `ok` operations of `f`
+/// in the main phase of `history`.
+pub fn op_latency_quantiles(history: &History, f: &str, points: &[f64]) -> Vec<f64> {
+    let latencies = op_latencies(history, f);
     points
         .iter()
         .map(|q| {

@@ -304,6 +304,9 @@ impl<'c, C: Cluster> Engine<'c, C> {
             duplicate: config.duplicate,
             delay_spikes: config.delay_spikes,
         });
+        if config.host_timing == crate::config::HostTiming::Maelstrom {
+            net.set_host_delay(crate::net::HostDelay::maelstrom(ids.len()));
+        }
         let now = cluster.now();
         Ok(Engine {
             config,
@@ -857,7 +860,7 @@ impl<'c, C: Cluster> Engine<'c, C> {
             line
         };
         let now = self.now();
-        self.net.send(Packet { src, dest, line }, now);
+        self.net.send_printed(node, Packet { src, dest, line }, now);
     }
 
     fn deliver(&mut self, delivery: Delivery) {
