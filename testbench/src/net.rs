@@ -484,7 +484,7 @@ impl Network {
 
     /// Sends `packet`, written at `now` by a client or a service: a
     /// client's request enters the network after [`HostDelay::request_ms`],
-    /// anything else at once (see [`Network::transmit`]).
+    /// anything else at once; then it is counted, numbered and queued.
     pub fn send(&mut self, packet: Packet, now: Time) {
         let delay = if packet.src.is_client() {
             HostDelay::draw(&mut self.rng, self.host.request_ms)
