@@ -183,9 +183,11 @@ pub struct Network {
     chaos: Chaos,
     /// Maelstrom's own time on a message before it enters the network.
     host: HostDelay,
-    /// Messages on their way into the network (see [`HostDelay`]), by the
-    /// time they enter it.
-    staged: BinaryHeap<Reverse<Staged>>,
+    /// Messages on their way into the network (see [`HostDelay`]), ordered
+    /// by the time they enter it (their `deadline` here) and by the order
+    /// they were written in (their `id` here, until the network numbers
+    /// them).
+    staged: BinaryHeap<Reverse<Pending>>,
     next_staged: u64,
     /// When each node's output thread is free again.
     reader_free: HashMap<usize, Time>,
@@ -284,31 +286,6 @@ impl Cores {
         let done = self.free[core].max(awake) + HostDelay::draw(rng, host.wake_ms);
         self.free[core] = done;
         done
-    }
-}
-
-/// A message that enters the network at `at`.
-#[derive(Debug)]
-struct Staged {
-    at: Time,
-    seq: u64,
-    packet: Packet,
-}
-
-impl PartialEq for Staged {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl Eq for Staged {}
-impl PartialOrd for Staged {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Staged {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
     }
 }
 
@@ -517,7 +494,12 @@ impl Network {
         }
         let seq = self.next_staged;
         self.next_staged += 1;
-        self.staged.push(Reverse(Staged { at, seq, packet }));
+        self.staged.push(Reverse(Pending {
+            deadline: at,
+            id: seq,
+            sent: now,
+            packet,
+        }));
     }
 
     /// Puts `packet` into the network at `now`: counted, given the next
@@ -633,7 +615,7 @@ impl Network {
     pub fn next_due(&self) -> Option<Time> {
         let release = self.releases.peek().map(|Reverse((at, ..))| *at);
         let wake = self.wakes.peek().map(|Reverse((at, ..))| *at);
-        let staged = self.staged.peek().map(|Reverse(s)| s.at);
+        let staged = self.staged.peek().map(|Reverse(s)| s.deadline);
         [release, wake, staged].into_iter().flatten().min()
     }
 
@@ -646,11 +628,11 @@ impl Network {
         loop {
             let release = self.releases.peek().map(|Reverse((at, ..))| *at);
             let wake = self.wakes.peek().map(|Reverse((at, ..))| *at);
-            let staged = self.staged.peek().map(|Reverse(s)| s.at);
+            let staged = self.staged.peek().map(|Reverse(s)| s.deadline);
             let before_release = |t: Time| t <= now && release.is_none_or(|r| t <= r);
             match (staged, wake) {
                 (Some(at), _) if before_release(at) && wake.is_none_or(|w| at <= w) => {
-                    let Reverse(Staged { packet, .. }) = self.staged.pop().expect("peeked");
+                    let Reverse(Pending { packet, .. }) = self.staged.pop().expect("peeked");
                     self.transmit(packet, at);
                 }
                 (_, Some(awake)) if before_release(awake) => {
