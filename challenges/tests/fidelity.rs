@@ -9,12 +9,15 @@
 //! client's request waits behind a peer's message in flight; and, with
 //! `--host-timing maelstrom` (the default), the JVM's own time, so that a
 //! request that meets no queue takes about 2 ms, as on Maelstrom, instead
-//! of 0.2 (the share of requests answered within 2 ms is checked). The
-//! clients' median is held to a looser bound: it falls where latencies are
-//! spread thin (evenly from 0 to 100 ms), so it moves by several
-//! milliseconds from run to run, and the bench's stays about 18 % below Maelstrom's (29.3 ms
-//! against 35.9, median of five runs; see README, "Side by side with the
-//! real Maelstrom").
+//! of 0.2 (the share of requests answered within 2 ms is checked).
+//!
+//! The clients' median falls where latencies are spread thin (evenly from
+//! 0 to 100 ms), so one operation's median moves by several milliseconds
+//! from run to run, on Maelstrom as on the bench: Maelstrom's own `read`
+//! and `broadcast` medians (35.9 and 31.3 ms) differ by no more than that
+//! noise. So the median of all client operations together is held to
+//! 10 %, and each operation's median to 20 % (see README, "Side by side
+//! with the real Maelstrom").
 
 use testbench::history::History;
 use testbench::Config;
@@ -66,6 +69,20 @@ fn broadcast_on_the_official_3d_run_agrees_with_maelstrom() {
     let history =
         History::from_jsonl(&std::fs::read_to_string(outcome.store.join("history.jsonl")).unwrap())
             .unwrap();
+    let pooled = |history: &History| {
+        let mut all: Vec<f64> = ["read", "broadcast"]
+            .iter()
+            .flat_map(|f| testbench::reference::op_latencies(history, f))
+            .collect();
+        all.sort_by(f64::total_cmp);
+        all[(all.len() - 1) / 2]
+    };
+    within(
+        "client latency median",
+        pooled(&history),
+        pooled(&reference),
+        0.10,
+    );
     for f in ["read", "broadcast"] {
         let quick = |latencies: Vec<f64>| {
             latencies.iter().filter(|&&ms| ms < 2.0).count() as f64 / latencies.len() as f64
@@ -82,6 +99,6 @@ fn broadcast_on_the_official_3d_run_agrees_with_maelstrom() {
         let bench = testbench::reference::op_latency_quantiles(&history, f, &points);
         let theirs = testbench::reference::op_latency_quantiles(&reference, f, &points);
         within(&format!("{f} latency p95"), bench[1], theirs[1], 0.10);
-        within(&format!("{f} latency median"), bench[0], theirs[0], 0.30);
+        within(&format!("{f} latency median"), bench[0], theirs[0], 0.20);
     }
 }

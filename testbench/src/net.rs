@@ -164,9 +164,10 @@ pub struct Network {
     receivers: HashMap<Endpoint, Receiver>,
     /// Receivers holding a message: (release time, message id, endpoint).
     releases: BinaryHeap<Reverse<(Time, u64, Endpoint)>>,
-    /// Receivers asleep until a message's deadline that then wait for a
-    /// core (see [`HostDelay`]): (wake time, message id, endpoint).
-    wakes: BinaryHeap<Reverse<(Time, u64, Endpoint)>>,
+    /// Work waiting for one of Maelstrom's cores (see [`HostDelay`]), by
+    /// the time it is ready and then the order it was scheduled in.
+    jobs: BinaryHeap<Reverse<(Time, u64, Job)>>,
+    next_job: u64,
     next_id: u64,
     /// `(receiver, sender)` pairs of nodes: the receiver drops what the
     /// sender sends it (Jepsen's "grudge"; it need not be symmetric).
@@ -189,8 +190,8 @@ pub struct Network {
     /// them).
     staged: BinaryHeap<Reverse<Pending>>,
     next_staged: u64,
-    /// When each node's output thread is free again.
-    reader_free: HashMap<usize, Time>,
+    /// Each node's output thread: the lines it has yet to parse.
+    outboxes: HashMap<usize, Outbox>,
     cores: Cores,
 }
 
@@ -199,49 +200,60 @@ pub struct Network {
 /// Maelstrom's JVM reads, parses and sends the lines a node prints on one
 /// thread per node, a client's request leaves once its worker thread runs,
 /// and a receiver that sleeps until a message's deadline must wake up and
-/// get a core before it hands the message over. The bench models each:
+/// get a core before it hands the message over. All of it runs on the
+/// machine's few cores. The bench models each:
 ///
 /// - a node's output thread, idle, takes an exponential time of mean
-///   `line_ms` to wake for a line; lines that queue behind it follow
-///   [`HostDelay::LINE_PARSE`] apart;
+///   `line_ms` to wake for a line; it then parses the line on one of the
+///   shared cores, for `parse_us` plus `parse_ns_per_byte` a byte (a
+///   `read_ok` of a thousand values costs far more than a `broadcast_ok`),
+///   and the line enters the network when that is done; the lines queued
+///   behind it follow, one parse after the other;
 /// - a client's request takes an exponential time of mean `request_ms`;
 /// - a receiver waking from a sleep (sleeps are whole milliseconds,
-///   rounded down, as `Thread/sleep` takes them) waits for one of `cores`
-///   shared cores and holds it for an exponential time of mean `wake_ms`.
-///   So when a wave of gossip reaches many nodes at once, their inboxes
-///   stay blocked a few milliseconds past the deadline, while traffic
-///   spread out in time meets little wait.
+///   rounded down, as `Thread/sleep` takes them) waits for a shared core
+///   and holds it for an exponential time of mean `wake_ms`.
+///
+/// The cores serve work in the order it becomes ready. So when a wave of
+/// gossip reaches many nodes at once, their inboxes stay blocked a few
+/// milliseconds past the deadline and their replies leave late, while
+/// traffic spread out in time meets little wait.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct HostDelay {
     /// Mean time for an idle node output thread to take a line.
     pub line_ms: f64,
+    /// Core time to parse any printed line.
+    pub parse_us: f64,
+    /// Core time to parse each byte of a printed line.
+    pub parse_ns_per_byte: f64,
     /// Mean time for a client's request to leave.
     pub request_ms: f64,
     /// Mean time a waking receiver holds a core.
     pub wake_ms: f64,
-    /// The cores waking receivers share (0: none is modelled, and sleeps
-    /// end at the deadline).
+    /// The cores that this work shares (0: none is modelled: sleeps end at
+    /// the deadline, and parses take their time without waiting).
     pub cores: usize,
 }
 
 impl HostDelay {
-    /// What each line queued behind another on a node's output thread
-    /// adds.
-    pub const LINE_PARSE: Duration = Duration::from_micros(50);
-
     /// Maelstrom's times on a 2-core machine running `nodes` nodes, fitted
     /// to the runs it recorded on one (`shared/maelstrom-reference/`; see
     /// README, "Maelstrom's own time"): a client round trip that meets no
     /// queue takes about 0.4 ms with 2 nodes (the kafka and txn runs) and
-    /// 2 ms with 25 (the broadcast runs), and the times grow with the
-    /// number of nodes, each of which costs the JVM three threads and the
-    /// machine a process.
+    /// 1.5 ms with 25 (the broadcast runs), a `read_ok` of a thousand
+    /// values about 1 ms more, and the times grow with the number of
+    /// nodes, each of which costs the JVM three threads and the machine a
+    /// process.
     pub fn maelstrom(nodes: usize) -> Self {
-        let per_hop = 0.03 + 0.035 * nodes as f64;
+        // One hop of Maelstrom's work: the base cost plus the cost every
+        // node's threads and process add to the machine.
+        let hop_ms = 0.03 + 0.035 * nodes as f64;
         HostDelay {
-            line_ms: per_hop,
-            request_ms: per_hop,
-            wake_ms: per_hop / 2.0,
+            line_ms: 0.7 * hop_ms,
+            parse_us: 10.0,
+            parse_ns_per_byte: 250.0,
+            request_ms: 0.7 * hop_ms,
+            wake_ms: 0.85 * hop_ms,
             cores: 2,
         }
     }
@@ -259,6 +271,16 @@ impl HostDelay {
         (!sleep.is_zero()).then(|| now + sleep)
     }
 
+    /// The core time to parse a printed line of `bytes` bytes.
+    fn parse_time(&self, bytes: usize) -> Duration {
+        Duration::from_secs_f64((self.parse_us * 1e3 + self.parse_ns_per_byte * bytes as f64) / 1e9)
+    }
+
+    /// Whether printed lines enter the network as soon as they are read.
+    fn lines_are_free(&self) -> bool {
+        self.line_ms == 0.0 && self.parse_us == 0.0 && self.parse_ns_per_byte == 0.0
+    }
+
     /// An exponential draw of mean `mean_ms`.
     fn draw(rng: &mut fastrand::Rng, mean_ms: f64) -> Duration {
         if mean_ms <= 0.0 {
@@ -268,24 +290,75 @@ impl HostDelay {
     }
 }
 
-/// The cores that receivers waking from a sleep share.
+/// Work for one of Maelstrom's cores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Job {
+    /// A receiver wakes from its sleep to hand over message `id`.
+    Wake { id: u64, dest: Endpoint },
+    /// Node `node`'s output thread parses the next line it printed.
+    Parse { node: usize },
+}
+
+/// A node's output thread and the lines it has not parsed yet.
+#[derive(Debug, Default)]
+struct Outbox {
+    /// The lines, with when they were printed.
+    lines: std::collections::VecDeque<(Time, Packet)>,
+    /// Whether the thread has a parse scheduled (it then takes the next
+    /// line as soon as that one is done, without waking).
+    busy: bool,
+    /// When its last parse ended.
+    free: Time,
+}
+
+/// The cores that Maelstrom's work shares: each piece of work waits for a
+/// core of its own, first come first served, and holds it for its cost.
+/// With no cores, work never waits.
 #[derive(Debug, Default)]
 struct Cores {
     /// When each core is free.
     free: Vec<Time>,
+    /// The work under way, by when it is done (then by start order).
+    booked: BinaryHeap<Reverse<(Time, u64, Job)>>,
+    next: u64,
 }
 
 impl Cores {
-    /// When a receiver that wakes at `awake` (in the order of wake times)
-    /// has had its turn on a core.
-    fn serve(&mut self, host: &HostDelay, rng: &mut fastrand::Rng, awake: Time) -> Time {
-        self.free.resize(host.cores.max(1), Time::ZERO);
-        let core = (0..self.free.len())
-            .min_by_key(|&i| self.free[i])
-            .expect("at least one core");
-        let done = self.free[core].max(awake) + HostDelay::draw(rng, host.wake_ms);
-        self.free[core] = done;
-        done
+    fn new(count: usize) -> Self {
+        Cores {
+            free: vec![Time::ZERO; count],
+            ..Cores::default()
+        }
+    }
+
+    /// Starts `job`, ready at `at`, on the core that is free first.
+    fn start(&mut self, at: Time, cost: Duration, job: Job) {
+        let seq = self.next;
+        self.next += 1;
+        let done = match self.free.iter_mut().min() {
+            Some(free) => {
+                *free = (*free).max(at) + cost;
+                *free
+            }
+            None => at + cost,
+        };
+        self.booked.push(Reverse((done, seq, job)));
+    }
+
+    /// When the next piece of work is done.
+    fn next_done(&self) -> Option<Time> {
+        self.booked.peek().map(|Reverse((at, ..))| *at)
+    }
+
+    /// The next piece of work done, and when.
+    fn finish(&mut self) -> Option<(Time, Job)> {
+        self.booked.pop().map(|Reverse((at, _, job))| (at, job))
+    }
+
+    /// Drops the wake-ups of `dest`.
+    fn forget(&mut self, dest: Endpoint) {
+        self.booked
+            .retain(|Reverse((_, _, job))| !matches!(job, Job::Wake { dest: d, .. } if *d == dest));
     }
 }
 
@@ -377,7 +450,8 @@ impl Network {
             rng: fastrand::Rng::with_seed(seed),
             receivers: HashMap::new(),
             releases: BinaryHeap::new(),
-            wakes: BinaryHeap::new(),
+            jobs: BinaryHeap::new(),
+            next_job: 0,
             next_id: 0,
             grudge: HashSet::new(),
             down: HashSet::new(),
@@ -388,7 +462,7 @@ impl Network {
             host: HostDelay::default(),
             staged: BinaryHeap::new(),
             next_staged: 0,
-            reader_free: HashMap::new(),
+            outboxes: HashMap::new(),
             cores: Cores::default(),
         }
     }
@@ -397,6 +471,7 @@ impl Network {
     /// threads do (see [`HostDelay`]).
     pub fn set_host_delay(&mut self, host: HostDelay) {
         self.host = host;
+        self.cores = Cores::new(host.cores);
     }
 
     /// Applies `chaos` to every message between servers sent from now on
@@ -474,16 +549,77 @@ impl Network {
     /// Sends a line that node `node` printed (whatever its `src` says),
     /// once the node's output thread takes it (see [`HostDelay`]).
     pub fn send_printed(&mut self, node: usize, packet: Packet, now: Time) {
-        if self.host.line_ms == 0.0 {
+        if self.host.lines_are_free() {
             self.transmit(packet, now);
             return;
         }
-        let at = match self.reader_free.get(&node) {
-            Some(&free) if free > now => free + HostDelay::LINE_PARSE,
-            _ => now + HostDelay::draw(&mut self.rng, self.host.line_ms),
+        let outbox = self.outboxes.entry(node).or_default();
+        outbox.lines.push_back((now, packet));
+        if outbox.busy {
+            return;
+        }
+        outbox.busy = true;
+        let ready = if outbox.free > now {
+            outbox.free
+        } else {
+            now + HostDelay::draw(&mut self.rng, self.host.line_ms)
         };
-        self.reader_free.insert(node, at);
-        self.stage(packet, now, at);
+        self.schedule(ready, Job::Parse { node });
+    }
+
+    /// Queues `job` for a core from `ready` on.
+    fn schedule(&mut self, ready: Time, job: Job) {
+        self.jobs.push(Reverse((ready, self.next_job, job)));
+        self.next_job += 1;
+    }
+
+    /// Starts `job`, ready at `ready`, on the cores: a node's output
+    /// thread parses its next line; a receiver that woke gets its turn.
+    fn start_job(&mut self, ready: Time, job: Job) {
+        let cost = match job {
+            Job::Parse { node } => {
+                let outbox = self.outboxes.get(&node).expect("a parse has its outbox");
+                let bytes = outbox.lines.front().map_or(0, |(_, p)| p.line.len());
+                self.host.parse_time(bytes)
+            }
+            Job::Wake { .. } => HostDelay::draw(&mut self.rng, self.host.wake_ms),
+        };
+        self.cores.start(ready, cost, job);
+    }
+
+    /// `job` is done at `done`: the parsed line enters the network (and
+    /// the thread goes on to the line after it, if any), or the receiver
+    /// that woke hands its message over.
+    fn finish_job(&mut self, done: Time, job: Job) {
+        match job {
+            Job::Parse { node } => {
+                let outbox = self
+                    .outboxes
+                    .get_mut(&node)
+                    .expect("a parse has its outbox");
+                let Some((_, packet)) = outbox.lines.pop_front() else {
+                    outbox.busy = false;
+                    return;
+                };
+                outbox.free = done;
+                let more = !outbox.lines.is_empty();
+                outbox.busy = more;
+                if more {
+                    self.schedule(done, Job::Parse { node });
+                }
+                self.transmit(packet, done);
+            }
+            Job::Wake { id, dest } => {
+                if let Some((at, _)) = self
+                    .receivers
+                    .get_mut(&dest)
+                    .and_then(|r| r.holding.as_mut())
+                {
+                    *at = done;
+                }
+                self.releases.push(Reverse((done, id, dest)));
+            }
+        }
     }
 
     /// Transmits `packet` at `at` (at once if that is not after `now`).
@@ -598,8 +734,9 @@ impl Network {
             }
             match self.host.wake_time(pending.deadline, now) {
                 Some(awake) if self.host.cores > 0 => {
-                    self.wakes.push(Reverse((awake, pending.id, dest)));
                     receiver.holding = Some((awake, pending));
+                    let id = receiver.holding.as_ref().map_or(0, |(_, p)| p.id);
+                    self.schedule(awake, Job::Wake { id, dest });
                 }
                 wake => {
                     let release = wake.unwrap_or(now);
@@ -614,40 +751,47 @@ impl Network {
     /// When the next message is handed over, if any is held.
     pub fn next_due(&self) -> Option<Time> {
         let release = self.releases.peek().map(|Reverse((at, ..))| *at);
-        let wake = self.wakes.peek().map(|Reverse((at, ..))| *at);
+        let job = self.jobs.peek().map(|Reverse((at, ..))| *at);
         let staged = self.staged.peek().map(|Reverse(s)| s.deadline);
-        [release, wake, staged].into_iter().flatten().min()
+        let done = self.cores.next_done();
+        [release, job, staged, done].into_iter().flatten().min()
     }
 
     /// The next message handed over by `now`, in the order of release
     /// times, counted as received; its receiver then takes the next one
     /// at the release time.
     pub fn deliver(&mut self, now: Time) -> Option<Delivery> {
-        // Messages enter the network, and sleepers wake and get a core, in
-        // time order with the releases.
+        // Messages enter the network, and work gets a core and gets done,
+        // in time order with the releases.
         loop {
             let release = self.releases.peek().map(|Reverse((at, ..))| *at);
-            let wake = self.wakes.peek().map(|Reverse((at, ..))| *at);
-            let staged = self.staged.peek().map(|Reverse(s)| s.deadline);
-            let before_release = |t: Time| t <= now && release.is_none_or(|r| t <= r);
-            match (staged, wake) {
-                (Some(at), _) if before_release(at) && wake.is_none_or(|w| at <= w) => {
+            let events = [
+                self.staged.peek().map(|Reverse(s)| s.deadline),
+                self.cores.next_done(),
+                self.jobs.peek().map(|Reverse((at, ..))| *at),
+            ];
+            let Some((kind, at)) = (0..events.len())
+                .filter_map(|k| events[k].map(|at| (k, at)))
+                .min_by_key(|&(k, at)| (at, k))
+            else {
+                break;
+            };
+            if at > now || release.is_some_and(|r| r < at) {
+                break;
+            }
+            match kind {
+                0 => {
                     let Reverse(Pending { packet, .. }) = self.staged.pop().expect("peeked");
                     self.transmit(packet, at);
                 }
-                (_, Some(awake)) if before_release(awake) => {
-                    let Reverse((_, id, dest)) = self.wakes.pop().expect("peeked");
-                    let done = self.cores.serve(&self.host, &mut self.rng, awake);
-                    if let Some((at, _)) = self
-                        .receivers
-                        .get_mut(&dest)
-                        .and_then(|r| r.holding.as_mut())
-                    {
-                        *at = done;
-                    }
-                    self.releases.push(Reverse((done, id, dest)));
+                1 => {
+                    let (done, job) = self.cores.finish().expect("work is running");
+                    self.finish_job(done, job);
                 }
-                _ => break,
+                _ => {
+                    let Reverse((ready, _, job)) = self.jobs.pop().expect("peeked");
+                    self.start_job(ready, job);
+                }
             }
         }
         let Reverse((release, _, dest)) = *self.releases.peek()?;
@@ -710,7 +854,9 @@ impl Network {
                 .map(|Reverse(p)| p),
         );
         self.releases.retain(|Reverse((_, _, d))| *d != dest);
-        self.wakes.retain(|Reverse((_, _, d))| *d != dest);
+        self.jobs
+            .retain(|Reverse((_, _, job))| !matches!(job, Job::Wake { dest: d, .. } if *d == dest));
+        self.cores.forget(dest);
         if let Some(journal) = &mut self.journal {
             for pending in &lost {
                 journal.record(pending, "dropped", Some(now));
@@ -777,28 +923,106 @@ mod tests {
             request_ms,
             wake_ms,
             cores,
+            ..HostDelay::default()
         }
     }
 
-    #[test]
-    fn a_nodes_lines_enter_the_network_one_after_another() {
-        let mut net = Network::new(0.0, LatencyDist::Constant, 1);
-        net.set_host_delay(host(1.0, 0.0, 0.0, 0));
-        for _ in 0..3 {
-            net.send_printed(0, packet(Endpoint::Node(0), Endpoint::Client(1)), ms(10));
+    /// A line of `bytes` bytes printed by node `from` for client `to`.
+    fn printed(from: usize, bytes: usize) -> Packet {
+        Packet {
+            line: "x".repeat(bytes),
+            ..packet(Endpoint::Node(from), Endpoint::Client(1))
         }
+    }
+
+    /// When each line printed at `at` enters the network, in order.
+    fn entries(net: &mut Network, lines: &[(usize, usize)], at: Time) -> Vec<Time> {
+        for &(from, bytes) in lines {
+            net.send_printed(from, printed(from, bytes), at);
+        }
+        drain(net, at + ms(1000)).iter().map(|d| d.0).collect()
+    }
+
+    #[test]
+    fn a_nodes_lines_are_parsed_one_after_another() {
+        let mut net = Network::new(0.0, LatencyDist::Constant, 1);
+        let parse = Duration::from_micros(100);
+        net.set_host_delay(HostDelay {
+            parse_us: 100.0,
+            ..host(1.0, 0.0, 0.0, 2)
+        });
+        net.send_printed(0, printed(0, 10), ms(10));
         assert!(net.deliver(ms(10)).is_none(), "nothing enters at once");
-        let times: Vec<Time> = drain(&mut net, ms(1000)).iter().map(|d| d.0).collect();
+        let times = entries(&mut net, &[(0, 10), (0, 10)], ms(10));
         assert_eq!(times.len(), 3);
-        assert!(times[0] > ms(10));
-        assert_eq!(times[1] - times[0], HostDelay::LINE_PARSE);
-        assert_eq!(times[2] - times[1], HostDelay::LINE_PARSE);
+        assert!(times[0] > ms(10) + parse);
+        assert_eq!(times[1] - times[0], parse);
+        assert_eq!(times[2] - times[1], parse);
         // Another node's output thread is not held up by this one's.
-        net.send_printed(1, packet(Endpoint::Node(1), Endpoint::Client(1)), ms(2000));
-        net.send_printed(0, packet(Endpoint::Node(0), Endpoint::Client(1)), ms(2000));
-        let times: Vec<Time> = drain(&mut net, ms(3000)).iter().map(|d| d.0).collect();
+        let times = entries(&mut net, &[(1, 10), (0, 10)], ms(2000));
         assert_eq!(times.len(), 2);
-        assert_ne!(times[1] - times[0], HostDelay::LINE_PARSE);
+        assert_ne!(times[1] - times[0], parse);
+    }
+
+    #[test]
+    fn a_longer_line_takes_longer_to_parse() {
+        let mut net = Network::new(0.0, LatencyDist::Constant, 1);
+        net.set_host_delay(HostDelay {
+            parse_us: 10.0,
+            parse_ns_per_byte: 1000.0,
+            ..host(0.0, 0.0, 0.0, 2)
+        });
+        // Printed together: the second follows the first by its own parse.
+        let times = entries(&mut net, &[(0, 1), (0, 1000), (0, 10)], ms(0));
+        assert_eq!(times[0], Duration::from_nanos(11_000));
+        assert_eq!(times[1] - times[0], Duration::from_nanos(1_010_000));
+        assert_eq!(times[2] - times[1], Duration::from_nanos(20_000));
+    }
+
+    #[test]
+    fn parses_and_wakes_wait_for_the_same_cores() {
+        let parse = HostDelay {
+            parse_us: 1000.0,
+            ..host(0.0, 0.0, 0.0, 1)
+        };
+        // One core: three nodes' lines, printed at once, go one at a time.
+        let mut net = Network::new(0.0, LatencyDist::Constant, 1);
+        net.set_host_delay(parse);
+        let times = entries(&mut net, &[(0, 0), (1, 0), (2, 0)], ms(0));
+        assert_eq!(times, [ms(1), ms(2), ms(3)]);
+        // Two cores: two at a time.
+        let mut net = Network::new(0.0, LatencyDist::Constant, 1);
+        net.set_host_delay(HostDelay { cores: 2, ..parse });
+        let times = entries(&mut net, &[(0, 0), (1, 0), (2, 0)], ms(0));
+        assert_eq!(times, [ms(1), ms(1), ms(2)]);
+        // A line printed while a waking receiver holds the one core waits
+        // for it.
+        let mut net = Network::new(5.0, LatencyDist::Constant, 1);
+        net.set_host_delay(HostDelay {
+            wake_ms: 1000.0,
+            ..parse
+        });
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), ms(0));
+        assert!(drain(&mut net, ms(5)).is_empty(), "n1 is waking");
+        net.send_printed(2, printed(2, 0), ms(6));
+        let delivered = drain(&mut net, ms(100_000));
+        assert_eq!(delivered.len(), 2);
+        assert!(delivered[0].0 > ms(6), "the wake outlasts the print");
+        assert_eq!(delivered[1].1, Endpoint::Node(2));
+        assert!(delivered[1].0 >= delivered[0].0 + ms(1));
+    }
+
+    #[test]
+    fn ideal_timing_delivers_at_the_deadline() {
+        let mut net = Network::new(10.0, LatencyDist::Constant, 1);
+        net.set_host_delay(HostDelay::default());
+        let half = Duration::from_micros(500);
+        net.send_printed(0, printed(0, 500), half);
+        net.send(packet(Endpoint::Node(0), Endpoint::Node(1)), half);
+        let delivered = drain(&mut net, ms(100));
+        assert_eq!(delivered.len(), 2);
+        assert_eq!(delivered[0].0, half, "a printed line enters at once");
+        assert_eq!(delivered[1].0, ms(10) + half, "no sleep is rounded");
     }
 
     #[test]
