@@ -1,6 +1,6 @@
 //! This project's `broadcast`, run on the bench with the flags of the
 //! official 3d run, against the run the real Maelstrom recorded of the same
-//! binary (`shared/maelstrom-reference/broadcast-glomers-150ms`): message
+//! binary (`testbench/maelstrom-reference/broadcast-glomers-150ms`): message
 //! counts, the stable-latency quantiles and the clients' latencies must
 //! agree.
 //!
@@ -41,10 +41,8 @@ fn within(what: &str, bench: f64, maelstrom: f64, tolerance: f64) {
 
 #[test]
 fn broadcast_on_the_official_3d_run_agrees_with_maelstrom() {
-    let root = testbench::reference::root(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
-        .unwrap_or_else(|err| panic!("{err}"));
     let (reference, maelstrom) =
-        testbench::reference::load(&root, "broadcast-glomers-150ms").unwrap();
+        testbench::reference::load("broadcast-glomers-150ms").unwrap_or_else(|err| panic!("{err}"));
     let mut config = Config::from_flags(
         "-w broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100 --seed 7",
     )

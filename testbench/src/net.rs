@@ -237,7 +237,7 @@ pub struct HostDelay {
 
 impl HostDelay {
     /// Maelstrom's times on a 2-core machine running `nodes` nodes, fitted
-    /// to the runs it recorded on one (`shared/maelstrom-reference/`; see
+    /// to the runs it recorded on one (`testbench/maelstrom-reference/`; see
     /// README, "Maelstrom's own time"): a client round trip that meets no
     /// queue takes about 0.4 ms with 2 nodes (the kafka and txn runs) and
     /// 1.5 ms with 25 (the broadcast runs), a `read_ok` of a thousand

@@ -1,6 +1,12 @@
-//! The runs the real Maelstrom recorded (`shared/maelstrom-reference/`,
-//! beside or above the checkout), which the bench's fidelity tests compare
-//! against.
+//! The runs the real Maelstrom recorded, which the bench's fidelity tests
+//! compare against.
+//!
+//! The repository ships the runs its tests read, as Maelstrom recorded them
+//! (`testbench/maelstrom-reference/`, with a README saying how each was
+//! made). A folder of the same layout elsewhere takes precedence run by
+//! run: `$MAELSTROM_REFERENCE`, then a `shared/maelstrom-reference/` beside
+//! or above the checkout, so that runs recorded later (other settings,
+//! other nodes) are compared without changing the tests.
 
 use std::path::{Path, PathBuf};
 
@@ -8,36 +14,71 @@ use serde_json::Value;
 
 use crate::history::History;
 
-/// `shared/maelstrom-reference/`: from `$MAELSTROM_REFERENCE`, or the
-/// first `shared/` found beside or above `start` (a crate's manifest
-/// directory, say).
-pub fn root(start: &Path) -> Result<PathBuf, String> {
+/// The runs shipped with the repository.
+const SHIPPED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/maelstrom-reference");
+
+/// The folders that may hold reference runs, in the order they are
+/// searched.
+fn roots() -> Vec<PathBuf> {
+    let mut roots = Vec::new();
     if let Some(dir) = std::env::var_os("MAELSTROM_REFERENCE") {
-        return Ok(dir.into());
+        roots.push(PathBuf::from(dir));
     }
-    start
-        .ancestors()
-        .map(|dir| dir.join("shared/maelstrom-reference"))
-        .find(|dir| dir.is_dir())
+    let shipped = Path::new(SHIPPED);
+    roots.extend(
+        shipped
+            .ancestors()
+            .skip(1)
+            .map(|dir| dir.join("shared/maelstrom-reference"))
+            .filter(|dir| dir.is_dir()),
+    );
+    roots.push(shipped.to_path_buf());
+    roots
+}
+
+/// The folder of the reference run `name` (`broadcast-glomers-150ms`, say):
+/// the first of `$MAELSTROM_REFERENCE`, a `shared/maelstrom-reference/`
+/// beside or above the checkout, and the repository's own copy that holds
+/// it.
+///
+/// ```
+/// let dir = testbench::reference::dir("kafka-glomers").unwrap();
+/// assert!(dir.join("history.jsonl").is_file());
+/// ```
+pub fn dir(name: &str) -> Result<PathBuf, String> {
+    let roots = roots();
+    roots
+        .iter()
+        .map(|root| root.join(name))
+        .find(|dir| dir.join("history.jsonl").is_file())
         .ok_or_else(|| {
+            let searched: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
             format!(
-                "no shared/maelstrom-reference beside or above {}; set MAELSTROM_REFERENCE",
-                start.display()
+                "no reference run {name} (with a history.jsonl) in {}",
+                searched.join(", ")
             )
         })
 }
 
+/// A reference run's history (`history.jsonl`).
+pub fn history(name: &str) -> Result<History, String> {
+    History::from_jsonl(&read(name, "history.jsonl")?)
+}
+
+/// Maelstrom's results of a reference run (`results.json`).
+pub fn results(name: &str) -> Result<Value, String> {
+    let text = read(name, "results.json")?;
+    serde_json::from_str(&text).map_err(|err| format!("{name}/results.json: {err}"))
+}
+
 /// A reference run: its history and Maelstrom's results.
-pub fn load(root: &Path, name: &str) -> Result<(History, Value), String> {
-    let dir = root.join(name);
-    let read = |file: &str| {
-        std::fs::read_to_string(dir.join(file))
-            .map_err(|err| format!("reading {}: {err}", dir.join(file).display()))
-    };
-    let history = History::from_jsonl(&read("history.jsonl")?)?;
-    let results = serde_json::from_str(&read("results.json")?)
-        .map_err(|err| format!("{}: {err}", dir.join("results.json").display()))?;
-    Ok((history, results))
+pub fn load(name: &str) -> Result<(History, Value), String> {
+    Ok((history(name)?, results(name)?))
+}
+
+fn read(name: &str, file: &str) -> Result<String, String> {
+    let path = dir(name)?.join(file);
+    std::fs::read_to_string(&path).map_err(|err| format!("reading {}: {err}", path.display()))
 }
 
 /// The client latencies, in milliseconds and in order, of the `f`

@@ -1,28 +1,12 @@
 //! The broadcast checker, fed histories the real Maelstrom recorded, must
 //! reach Maelstrom's verdict and its stable-latency quantiles.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 use testbench::checker::set_full;
 use testbench::history::History;
 
-/// `shared/maelstrom-reference/`: from `$MAELSTROM_REFERENCE`, or the first
-/// `shared/` found beside the repository or above it.
-fn reference_root() -> PathBuf {
-    testbench::reference::root(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
-        .unwrap_or_else(|err| panic!("{err}"))
-}
-
 fn reference(name: &str) -> (History, Value) {
-    let dir = reference_root().join(name);
-    let read = |file: &str| {
-        std::fs::read_to_string(dir.join(file))
-            .unwrap_or_else(|err| panic!("reading {}: {err}", dir.join(file).display()))
-    };
-    let history = History::from_jsonl(&read("history.jsonl")).unwrap();
-    let results = serde_json::from_str(&read("results.json")).unwrap();
-    (history, results)
+    testbench::reference::load(name).unwrap_or_else(|err| panic!("{err}"))
 }
 
 fn reproduces(name: &str) {

@@ -1,7 +1,7 @@
 //! The bench's generators against the real Maelstrom's: the bench's engine
 //! runs each workload, on a virtual clock, against nodes in memory that
 //! answer every request correctly ([`Memory`]), with the flags of a
-//! reference run in `shared/maelstrom-reference/`; the statistics of the
+//! reference run in `testbench/maelstrom-reference/`; the statistics of the
 //! resulting history must match those of Maelstrom's history.
 //!
 //! The rate is the one Maelstrom achieved (its operations over its time
@@ -25,18 +25,8 @@ use testbench::services::{Service, Services};
 use testbench::workload;
 use testbench::{Config, Workload as Kind};
 
-/// `shared/maelstrom-reference/`: from `$MAELSTROM_REFERENCE`, or the first
-/// `shared/` found beside the repository or above it (as `fidelity.rs`).
-fn reference_root() -> PathBuf {
-    testbench::reference::root(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
-        .unwrap_or_else(|err| panic!("{err}"))
-}
-
 fn reference(name: &str) -> History {
-    let path = reference_root().join(name).join("history.jsonl");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|err| panic!("reading {}: {err}", path.display()));
-    History::from_jsonl(&text).unwrap()
+    testbench::reference::history(name).unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// What the nodes in memory do with a client's request: the reply body
@@ -142,8 +132,7 @@ fn run(mut config: Config, server: impl Server, seed: u64) -> (History, Value) {
 const REPLY: Duration = Duration::from_micros(500);
 
 fn reference_results(name: &str) -> Value {
-    let path = reference_root().join(name).join("results.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    testbench::reference::results(name).unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// Messages to and from clients per operation, after checking that they
