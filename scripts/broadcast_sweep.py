@@ -4,7 +4,7 @@
 interval, and writes the medians as a Markdown table (stdout), as JSON
 (docs/broadcast-sweep.json) and as a plot (docs/broadcast-sweep.svg).
 
-    cargo build --release -p challenges -p testbench
+    cargo build --release -p challenges -p glomers-cli
     python3 scripts/broadcast_sweep.py [INTERVAL_MS ...] [--runs N]
     python3 scripts/broadcast_sweep.py --plot-only   # redraw the SVG from the JSON
 """
@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH = os.path.join(ROOT, "target/release/testbench")
+BENCH = os.path.join(ROOT, "target/release/glomers")
 NODE = os.path.join(ROOT, "target/release/broadcast")
 FLAGS = "-w broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100".split()
 

@@ -5,7 +5,7 @@ simulator with its official flags plus `--nemesis pause` and then
 seeds 0..N, and counts the runs that were valid, and the runs whose
 workload checker, stats and availability each passed.
 
-    cargo build --release -p challenges && python3 scripts/fault_survey.py [--seeds 20]
+    cargo build --release -p challenges -p glomers-cli && python3 scripts/fault_survey.py [--seeds 20]
 """
 
 import argparse
@@ -22,7 +22,7 @@ CHALLENGES = [
 def run(challenge, seed, fault):
     """One seed, stored; the results of the run."""
     out = subprocess.run(
-        ["target/release/sim", challenge, "--seed", str(seed), "--", "--nemesis", fault],
+        ["target/release/glomers", "sim", challenge, "--seed", str(seed), "--", "--nemesis", fault],
         capture_output=True, text=True, timeout=600,
     ).stdout
     store = next(line.split()[1] for line in out.splitlines() if line.startswith(":store"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Stress checks of the test bench's reliability (README, "Reliability").
 
-Needs the release build: `cargo build --release -p challenges -p testbench`.
+Needs the release build: `cargo build --release -p challenges -p glomers-cli`.
 
   1. 25 bench runs started at the same instant get 25 store directories.
   2. SIGINT to a 10-node run: exit status 130, a readable store, no process
@@ -28,7 +28,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH = os.path.join(ROOT, "target/release/testbench")
+BENCH = os.path.join(ROOT, "target/release/glomers")
 ECHO = os.path.join(ROOT, "target/release/echo")
 NODES = os.path.join(ROOT, "testbench/tests/nodes")
 failed = False
@@ -148,7 +148,7 @@ def flood(label, mode, amount):
 def main():
     for path in (BENCH, ECHO):
         if not os.path.exists(path):
-            sys.exit(f"{path} is missing: cargo build --release -p challenges -p testbench")
+            sys.exit(f"{path} is missing: cargo build --release -p challenges -p glomers-cli")
     simultaneous_runs()
     interrupted_run()
     teardown("1000 echo nodes", [BENCH, "test", "-w", "echo", "--bin", ECHO,

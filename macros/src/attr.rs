@@ -4,7 +4,7 @@ use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::parse::ParseStream;
 use syn::spanned::Spanned;
-use syn::{Attribute, Ident, LitInt, LitStr, Meta, Token};
+use syn::{Attribute, Ident, LitInt, LitStr, Meta, Path, Token};
 
 use crate::errors::Errors;
 use crate::suggest::closest;
@@ -28,83 +28,19 @@ pub struct RoleAttr {
     pub span: Span,
 }
 
-const ATTRIBUTES: &[&str] = &["handle", "every", "init"];
-const ATTRIBUTE_SYNONYMS: &[(&str, &str)] = &[
-    ("handler", "handle"),
-    ("handles", "handle"),
-    ("on", "handle"),
-    ("message", "handle"),
-    ("msg", "handle"),
-    ("route", "handle"),
-    ("periodic", "every"),
-    ("interval", "every"),
-    ("tick", "every"),
-    ("timer", "every"),
-    ("repeat", "every"),
-    ("on_init", "init"),
-    ("setup", "init"),
-    ("start", "init"),
-];
-/// Attributes Rust itself (or a common tool) defines; never "misspelt".
-const BUILTIN: &[&str] = &[
-    "allow",
-    "warn",
-    "deny",
-    "forbid",
-    "expect",
-    "doc",
-    "cfg",
-    "cfg_attr",
-    "inline",
-    "cold",
-    "must_use",
-    "deprecated",
-    "track_caller",
-    "rustfmt",
-    "clippy",
-    "test",
-    "ignore",
-    "should_panic",
-    "no_mangle",
-    "export_name",
-    "link_section",
-    "target_feature",
-    "optimize",
-    "diagnostic",
-];
-
-/// Takes the role attributes off `attrs` and parses them. Attributes that
-/// look like misspelt role attributes are taken off too and reported with a
-/// suggestion; every other attribute is left for the compiler.
+/// Takes `#[handle]`, `#[every]` and `#[init]` off `attrs` and parses them
+/// (also when written by their path in this crate, `#[glomers::handle]`).
+/// Every other attribute is left as written, for rustc to resolve: a
+/// misspelt `#[handel]` is rustc's "cannot find attribute", which suggests
+/// `handle` when the prelude is in scope.
 pub fn take_roles(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Vec<RoleAttr> {
     let mut roles = Vec::new();
     attrs.retain(|attr| {
-        let Some(name) = attr
-            .path()
-            .get_ident()
-            .map(|ident| ident.unraw().to_string())
-        else {
-            return true;
-        };
-        let parsed = match name.as_str() {
-            "handle" => parse_handle(attr),
-            "every" => parse_every(attr),
-            "init" => parse_init(attr),
-            _ if BUILTIN.contains(&name.as_str()) => return true,
-            _ => match closest(&name, ATTRIBUTES, ATTRIBUTE_SYNONYMS) {
-                Some(meant) => {
-                    errors.at(
-                        attr.path(),
-                        format_args!(
-                            "unknown attribute `#[{name}]`; did you mean `#[{meant}]`?\n\
-                             help: a `#[maelstrom_node]` impl knows {}",
-                            usage_list()
-                        ),
-                    );
-                    return false;
-                }
-                None => return true,
-            },
+        let parsed = match role_name(attr.path()).as_deref() {
+            Some("handle") => parse_handle(attr),
+            Some("every") => parse_every(attr),
+            Some("init") => parse_init(attr),
+            _ => return true,
         };
         match parsed {
             Ok(role) => roles.push(RoleAttr {
@@ -118,8 +54,23 @@ pub fn take_roles(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Vec<RoleAt
     roles
 }
 
-fn usage_list() -> &'static str {
-    "`#[handle(\"type\")]`, `#[every(ms = 100)]` and `#[init]`"
+/// The name of one of our attributes that `path` names: `handle`, or
+/// `glomers::handle`, `glomers::prelude::handle`, `glomers_macros::handle`
+/// (with or without a leading `::`). Any other path is someone else's.
+fn role_name(path: &Path) -> Option<String> {
+    let names: Vec<String> = path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.unraw().to_string())
+        .collect();
+    let (last, prefix) = names.split_last()?;
+    let ours = match prefix {
+        [] => path.leading_colon.is_none(),
+        [krate] => krate == "glomers" || krate == "glomers_macros",
+        [krate, module] => krate == "glomers" && module == "prelude",
+        _ => false,
+    };
+    (ours && ["handle", "every", "init"].contains(&last.as_str())).then(|| last.clone())
 }
 
 fn parse_handle(attr: &Attribute) -> syn::Result<Role> {

@@ -14,12 +14,13 @@ use crate::attr::Role;
 use crate::valid::variant_name;
 
 /// The impl block (without helper attributes) and everything generated.
-/// `id` makes the generated enum's name unique among all expansions.
-pub fn node_impl(node: &NodeImpl, id: usize) -> TokenStream {
+/// Every generated name comes from the struct's name, so that the output
+/// depends on this impl block's tokens alone.
+pub fn node_impl(node: &NodeImpl) -> TokenStream {
     let item = &node.item;
     let self_ty = &item.self_ty;
     let handlers = handlers(node);
-    let msg = enum_ident(node, id);
+    let msg = enum_ident(node);
     let message_enum = message_enum(node, &handlers, &msg, &Fields::All);
     let serialize = serialize_enum(&handlers, &msg);
     let checks = checks(node);
@@ -35,33 +36,38 @@ pub fn node_impl(node: &NodeImpl, id: usize) -> TokenStream {
         const _: () = ::glomers::__private::assert_node_struct::<#self_ty>();
     };
     // One impl of the trait per struct: a second impl block conflicts here,
-    // and nowhere else (the enums' names are unique, the alias is the
-    // struct's), and the trait's name says what to do.
+    // and nowhere else (each block's enum lives in an unnamed const of its
+    // own, the alias is the struct's), and the trait's name says what to do.
     let impl_token = quote_spanned!(self_ty.span()=> impl);
     quote! {
         #item
-
-        #message_enum
-
-        #serialize
 
         #assert_struct
 
         #checks
 
-        #impl_token ::glomers::__private::OneMaelstromNodeImplBlockPerStruct for #self_ty {
-            type Msg = #msg;
+        const _: () = {
+            #message_enum
 
-            const TYPES: &'static [&'static str] = &[#(#types),*];
+            #serialize
 
-            #dispatch
+            // The runtime calling a `#[deprecated]` handler is no use of it
+            // by the author.
+            #[allow(deprecated)]
+            #impl_token ::glomers::__private::OneMaelstromNodeImplBlockPerStruct for #self_ty {
+                type Msg = #msg;
 
-            fn periodic() -> ::std::vec::Vec<::glomers::__private::Periodic<Self>> {
-                ::std::vec![#(#periodic),*]
+                const TYPES: &'static [&'static str] = &[#(#types),*];
+
+                #dispatch
+
+                fn periodic() -> ::std::vec::Vec<::glomers::__private::Periodic<Self>> {
+                    ::std::vec![#(#periodic),*]
+                }
+
+                #on_init
             }
-
-            #on_init
-        }
+        };
     }
 }
 
@@ -69,7 +75,7 @@ pub fn node_impl(node: &NodeImpl, id: usize) -> TokenStream {
 /// the message enum and an `impl Handlers` whose bodies never run, so that
 /// the only errors shown are the macro's own, not a cascade at
 /// `glomers::run` or wherever the enum is used.
-pub fn fallback(node: &NodeImpl, id: usize) -> TokenStream {
+pub fn fallback(node: &NodeImpl) -> TokenStream {
     let item = &node.item;
     let self_ty = &item.self_ty;
     let handlers: Vec<&Method> = handlers(node)
@@ -84,36 +90,38 @@ pub fn fallback(node: &NodeImpl, id: usize) -> TokenStream {
             kind != "init" && seen.insert(variant_name(&kind).map(|v| v.to_string()))
         })
         .collect();
-    let msg = enum_ident(node, id);
+    let msg = enum_ident(node);
     let message_enum = message_enum(node, &handlers, &msg, &Fields::Plain);
     let impl_token = quote_spanned!(self_ty.span()=> impl);
     quote! {
         #item
 
-        #message_enum
+        const _: () = {
+            #message_enum
 
-        impl ::glomers::__private::serde::Serialize for #msg {
-            fn serialize<__S: ::glomers::__private::serde::Serializer>(
-                &self,
-                _: __S,
-            ) -> ::std::result::Result<__S::Ok, __S::Error> {
-                ::std::unreachable!("`#[maelstrom_node]` reported errors: this program does not compile")
+            impl ::glomers::__private::serde::Serialize for #msg {
+                fn serialize<__S: ::glomers::__private::serde::Serializer>(
+                    &self,
+                    _: __S,
+                ) -> ::std::result::Result<__S::Ok, __S::Error> {
+                    ::std::unreachable!("`#[maelstrom_node]` reported errors: this program does not compile")
+                }
             }
-        }
 
-        #impl_token ::glomers::__private::OneMaelstromNodeImplBlockPerStruct for #self_ty {
-            type Msg = #msg;
+            #impl_token ::glomers::__private::OneMaelstromNodeImplBlockPerStruct for #self_ty {
+                type Msg = #msg;
 
-            const TYPES: &'static [&'static str] = &[];
+                const TYPES: &'static [&'static str] = &[];
 
-            fn dispatch(
-                _: &::glomers::__private::Shared<Self>,
-                _: &::glomers::Ctx,
-                _: ::glomers::__private::Request<'_>,
-            ) -> ::std::result::Result<(), ::glomers::__private::serde_json::Error> {
-                ::std::unreachable!("`#[maelstrom_node]` reported errors: this program does not compile")
+                fn dispatch(
+                    _: &::glomers::__private::Shared<Self>,
+                    _: &::glomers::Ctx,
+                    _: ::glomers::__private::Request<'_>,
+                ) -> ::std::result::Result<(), ::glomers::__private::serde_json::Error> {
+                    ::std::unreachable!("`#[maelstrom_node]` reported errors: this program does not compile")
+                }
             }
-        }
+        };
     }
 }
 
@@ -125,9 +133,11 @@ fn handlers(node: &NodeImpl) -> Vec<&Method> {
         .collect()
 }
 
-/// The generated enum's own name; `<Struct>Msg` is an alias of it.
-fn enum_ident(node: &NodeImpl, id: usize) -> Ident {
-    format_ident!("__{}Msg{}", node.name, id)
+/// The generated enum's own name, `__<Struct>Msg` (what rustc's messages
+/// call it); `<Struct>Msg` is an alias of it. It is declared in an unnamed
+/// const, so that a second impl block of the struct does not clash with it.
+fn enum_ident(node: &NodeImpl) -> Ident {
+    format_ident!("__{}", alias_ident(&node.name))
 }
 
 /// The alias `<Struct>Msg` the struct's attribute defines.
@@ -466,7 +476,7 @@ fn invoke(method: &Method, reply: Reply) -> TokenStream {
         .params
         .iter()
         .any(|p| matches!(p.kind, ParamKind::Node));
-    let node = takes_node.then(|| quote!(let __node = ::glomers::Node::__new(__state);));
+    let node = takes_node.then(|| quote!(let __node = ::glomers::__private::node_handle(__state);));
     let call = quote!(Self::#ident(#(#args),*).await);
     let moved_ctx = quote!(let __ctx = &__ctx_owned;);
     match reply {

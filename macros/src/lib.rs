@@ -5,8 +5,6 @@
 //! `valid` checks every rule and records all errors at once, and
 //! `expand` generates the code.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use proc_macro::TokenStream;
 use quote::quote;
 use syn::{Item, ItemStruct};
@@ -48,6 +46,54 @@ pub fn maelstrom_node(args: TokenStream, input: TokenStream) -> TokenStream {
     quote!(#output #compile_errors).into()
 }
 
+/// Marks a method of a `#[maelstrom_node]` impl block as the handler of one
+/// message type: `#[handle("type")]`, or `#[handle("type", no_reply)]`
+/// for a message that is not answered. See [`macro@maelstrom_node`].
+///
+/// `#[maelstrom_node]` takes this attribute off the methods of its impl
+/// block before it is ever expanded. Written anywhere else, it is a compile
+/// error. It is an attribute macro so that it is in scope with the
+/// prelude: rustc then answers a misspelt `#[handel]` with "cannot find
+/// attribute `handel` in this scope" and "help: an attribute macro with a
+/// similar name exists", and suggests `#[handle]`.
+#[proc_macro_attribute]
+pub fn handle(_args: TokenStream, input: TokenStream) -> TokenStream {
+    stray("handle", input)
+}
+
+/// Runs a method of a `#[maelstrom_node]` impl block every `N`
+/// milliseconds after `init`: `#[every(ms = N)]`. See
+/// [`macro@maelstrom_node`]; like [`macro@handle`], it has meaning only
+/// there.
+#[proc_macro_attribute]
+pub fn every(_args: TokenStream, input: TokenStream) -> TokenStream {
+    stray("every", input)
+}
+
+/// Runs a method of a `#[maelstrom_node]` impl block once, after `init`:
+/// `#[init]`. See [`macro@maelstrom_node`]; like [`macro@handle`], it has
+/// meaning only there.
+#[proc_macro_attribute]
+pub fn init(_args: TokenStream, input: TokenStream) -> TokenStream {
+    stray("init", input)
+}
+
+/// One of our attributes outside a `#[maelstrom_node]` impl block, which
+/// would have taken it off: the item as written, and an error at the
+/// attribute.
+fn stray(name: &str, input: TokenStream) -> TokenStream {
+    let error = syn::Error::new(
+        proc_macro2::Span::call_site(),
+        format_args!(
+            "`#[{name}]` has meaning only on a method of an impl block marked `#[maelstrom_node]`\n\
+             help: write it on a method of the node's impl block, and put `#[maelstrom_node]` on that block and on the struct"
+        ),
+    )
+    .to_compile_error();
+    let input = proc_macro2::TokenStream::from(input);
+    quote!(#error #input).into()
+}
+
 /// The struct as written, marked so the impl side can check it, with the
 /// alias `<Struct>Msg` of the message enum its impl block generates.
 fn node_struct(item: ItemStruct, errors: &mut Errors) -> proc_macro2::TokenStream {
@@ -73,9 +119,6 @@ fn node_struct(item: ItemStruct, errors: &mut Errors) -> proc_macro2::TokenStrea
     }
 }
 
-/// Numbers the expansions, so that each generated enum has its own name.
-static EXPANSIONS: AtomicUsize = AtomicUsize::new(0);
-
 fn node_impl(item: syn::ItemImpl, errors: &mut Errors) -> proc_macro2::TokenStream {
     let fallback = {
         let mut plain = item.clone();
@@ -86,14 +129,13 @@ fn node_impl(item: syn::ItemImpl, errors: &mut Errors) -> proc_macro2::TokenStre
         return fallback;
     };
     valid::check(&node, errors);
-    let id = EXPANSIONS.fetch_add(1, Ordering::Relaxed);
     if errors.is_empty() {
-        expand::node_impl(&node, id)
+        expand::node_impl(&node)
     } else {
         // The user's code (so that its own errors still show), and items
         // that stand in for the generated ones, so that nothing else fails
         // for want of them.
-        expand::fallback(&node, id)
+        expand::fallback(&node)
     }
 }
 

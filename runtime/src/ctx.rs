@@ -221,7 +221,7 @@ impl Ctx {
     /// for the answer, and the node serves other messages meanwhile. An
     /// `error` reply becomes `Err` with its code; no reply in time becomes
     /// error 0 (timeout, indefinite). When the reply carries nothing of
-    /// interest, use [`Ctx::call`] (or [`Ack`] for `R`).
+    /// interest, use [`Ctx::rpc_ack`] (or [`Ack`] for `R`).
     ///
     /// ```no_run
     /// # use glomers::prelude::*;
@@ -240,23 +240,25 @@ impl Ctx {
         self.rpc_with_timeout(dest, message, self.inner.rpc_timeout.get())
     }
 
-    /// Sends `message` to `dest` and waits for a reply that is not an error:
-    /// an RPC that wants only success. The reply's fields are ignored.
+    /// Sends an RPC and waits for its acknowledgement: any reply that is not
+    /// an error; its fields are ignored. Like [`Ctx::rpc`], `message` leaves
+    /// at once; an `error` reply becomes `Err` with its code, and no reply
+    /// in time error 0 (timeout).
     ///
     /// `ctx.rpc(peer, &msg).await?` with the reply unused leaves the reply
-    /// type for the compiler to guess; `call` says what is meant.
+    /// type for the compiler to guess; `rpc_ack` says what is meant.
     ///
     /// ```no_run
     /// # use glomers::prelude::*;
     /// # #[derive(Serialize)] #[serde(tag = "type", rename = "replicate")] struct Replicate { value: u64 }
     /// async fn replicate(ctx: Ctx, value: u64) -> Result<(), Error> {
     ///     for peer in ctx.peers() {
-    ///         ctx.call(peer, &Replicate { value }).await?;
+    ///         ctx.rpc_ack(peer, &Replicate { value }).await?;
     ///     }
     ///     Ok(())
     /// }
     /// ```
-    pub fn call<M>(&self, dest: &str, message: &M) -> impl Future<Output = Result<(), Error>>
+    pub fn rpc_ack<M>(&self, dest: &str, message: &M) -> impl Future<Output = Result<(), Error>>
     where
         M: Serialize + ?Sized,
     {

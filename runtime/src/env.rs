@@ -2,7 +2,7 @@
 //! the clock, and the seed of the random number generator.
 //!
 //! [`run`](crate::run) wires a node to stdin, stdout and the system clock.
-//! [`run_with`](crate::run_with) takes an [`Env`] instead, so that tests (and
+//! [`run_with`](crate::seams::run_with) takes an [`Env`] instead, so that tests (and
 //! a later simulator) can drive the same node code over in-memory channels,
 //! with a clock and a seed of their own.
 

@@ -7,10 +7,12 @@
 //!
 //! ## What a node author uses
 //!
-//! - [`maelstrom_node`] on the struct and its impl block (all its forms are
-//!   below), [`run`] in `main` with the node or its constructor ([`Start`]).
+//! - [`maelstrom_node`] on the struct and its impl block, with
+//!   [`handle`], [`every`] and [`init`] on its methods (all their forms
+//!   are below), [`run`] in `main` with the node or its constructor
+//!   ([`Start`]).
 //! - [`Ctx`], the node's handle on the runtime: its id and peers, `send`,
-//!   `rpc` and `call`, the key-value services ([`Kv`]), time, randomness,
+//!   `rpc` and `rpc_ack`, the key-value services ([`Kv`]), time, randomness,
 //!   `spawn`.
 //! - [`Node`] (an async method's access to the state), [`Src`] (the
 //!   sender), [`Responder`] (a reply to send now or later), [`RawJson`] (a
@@ -19,9 +21,10 @@
 //!   reply with nothing in it; [`log!`], a log line that never fails.
 //! - [`testing::TestNode`], to drive a node in a test, message by message.
 //!
-//! The seams between a node and the world, for tests and a simulator:
-//! [`run_with`] runs a node in an [`Env`] (a [`Transport`] of lines, a
-//! [`Clock`], a random seed) on the calling thread only.
+//! Not needed to write a node: [`seams`], the seams between a node and the
+//! world, for simulators and tests ([`seams::run_with`] runs a node in an
+//! [`seams::Env`] of their own: a transport of lines, a clock, a random
+//! seed).
 //!
 //! Errors follow Maelstrom: a body that is missing a field or has one of the
 //! wrong type is answered with error 12, an unknown type with error 10, a
@@ -51,21 +54,34 @@ pub mod testing;
 // What a node author uses.
 pub use ctx::{Ctx, RpcReply, DEFAULT_RPC_TIMEOUT};
 pub use error::{Error, ErrorCode};
-pub use glomers_macros::maelstrom_node;
+pub use glomers_macros::{every, handle, init, maelstrom_node};
 pub use kv::{Ack, Kv};
 pub use message::Responder;
 pub use node::{Node, Src};
 pub use raw::RawJson;
-pub use runtime::{run, run_with, Stepper};
+pub use runtime::run;
 pub use start::{IntoNode, Start};
 
-// The seams between a node and the world, for tests and simulators.
-pub use env::{Clock, Env, Remote, StdioThreads, SystemClock, Transport, STDIO_QUEUE};
+pub mod seams {
+    //! The seams between a node and the world, for simulators and tests:
+    //! not needed to write a node.
+    //!
+    //! [`run`](crate::run) wires a node to stdin, stdout and the system
+    //! clock. [`run_with`] runs it in an [`Env`] instead (a [`Transport`]
+    //! of lines, a [`Clock`], a random seed) on the calling thread only, and
+    //! a [`Stepper`] runs it step by step, so that a test or a simulator
+    //! drives the same node code over in-memory channels, with a clock and
+    //! a seed of its own.
+
+    pub use crate::env::{Clock, Env, Remote, StdioThreads, SystemClock, Transport, STDIO_QUEUE};
+    pub use crate::runtime::{run_with, Stepper};
+}
 
 /// What a node file needs: `use glomers::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        maelstrom_node, Ack, Ctx, Error, ErrorCode, Kv, Node, RawJson, Responder, Src,
+        every, handle, init, maelstrom_node, Ack, Ctx, Error, ErrorCode, Kv, Node, RawJson,
+        Responder, Src,
     };
     pub use serde::{Deserialize, Serialize};
     pub use serde_json::Value;
@@ -96,6 +112,11 @@ pub mod __private {
 
     /// Checks at compile time that `S` carries `#[maelstrom_node]`.
     pub const fn assert_node_struct<S: NodeStruct>() {}
+
+    /// An async method's `Node<Self>`: a handle on the state, one per run.
+    pub fn node_handle<S>(state: &Shared<S>) -> crate::Node<S> {
+        crate::Node::new(state)
+    }
 
     /// Runs a synchronous method with the state borrowed for the call only
     /// (the borrow ends even if the method panics).

@@ -250,8 +250,8 @@ impl<T> Responder<T> {
         }
     }
 
-    /// Who sent the request.
-    pub fn dest(&self) -> &str {
+    /// Who sent the request: the node or client the answer goes to.
+    pub fn requester(&self) -> &str {
         self.to.as_ref().map_or("", |to| &to.dest)
     }
 
@@ -379,7 +379,7 @@ impl<T> Drop for Responder<T> {
 impl<T> fmt::Debug for Responder<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Responder")
-            .field("dest", &self.dest())
+            .field("requester", &self.requester())
             .field("kind", &self.kind())
             .field("msg_id", &self.msg_id())
             .field("answered", &self.to.is_none())

@@ -61,9 +61,9 @@ pub struct Node<S> {
 }
 
 impl<S> Node<S> {
-    /// A handle on `state`; generated code makes one per async invocation.
-    #[doc(hidden)]
-    pub fn __new(state: &Shared<S>) -> Self {
+    /// A handle on `state`; generated code makes one per async invocation
+    /// (through `__private::node_handle`).
+    pub(crate) fn new(state: &Shared<S>) -> Self {
         Node {
             state: state.clone(),
         }

@@ -55,7 +55,7 @@ pub fn run<How, N: Start<How>>(node: N) {
 ///
 /// ```
 /// use glomers::prelude::*;
-/// use glomers::{Env, Transport};
+/// use glomers::seams::{Env, Transport};
 ///
 /// #[maelstrom_node]
 /// struct Quiet;
@@ -65,7 +65,7 @@ pub fn run<How, N: Start<How>>(node: N) {
 ///
 /// let (transport, remote) = Transport::in_memory();
 /// remote.to_node.close(); // no input: the node stops at once
-/// glomers::run_with(Quiet, Env::new(transport));
+/// glomers::seams::run_with(Quiet, Env::new(transport));
 /// ```
 pub fn run_with<How, N: Start<How>>(node: N, env: Env) {
     let executor = Rc::new(LocalExecutor::new());
@@ -109,7 +109,7 @@ async fn serve<How, N: Start<How>>(node: N, env: Env, ctx: Ctx) {
 ///
 /// ```
 /// use glomers::prelude::*;
-/// use glomers::{Env, Stepper, Transport};
+/// use glomers::seams::{Env, Stepper, Transport};
 ///
 /// #[maelstrom_node]
 /// struct Echo;

@@ -125,7 +125,7 @@ impl TestNode {
         let thread = std::thread::spawn(move || {
             let mut env = Env::new(transport);
             env.seed = seed;
-            crate::run_with(make(), env);
+            crate::runtime::run_with(make(), env);
         });
         TestNode {
             remote,

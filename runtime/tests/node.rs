@@ -444,9 +444,9 @@ fn input_ending_stops_the_node_with_output_flushed() {
 fn the_output_channel_closes_when_the_node_stops() {
     // The stdio writer ends (and the process exits) only once the channel
     // closes, even with periodic tasks and handlers still holding a `Ctx`.
-    let (transport, remote) = glomers::Transport::in_memory();
+    let (transport, remote) = glomers::seams::Transport::in_memory();
     let node = std::thread::spawn(move || {
-        glomers::run_with(Store::default(), glomers::Env::new(transport))
+        glomers::seams::run_with(Store::default(), glomers::seams::Env::new(transport))
     });
     let init = json!({"src": "c0", "dest": "n1",
                       "body": {"type": "init", "msg_id": 1, "node_id": "n1", "node_ids": ["n1"]}});

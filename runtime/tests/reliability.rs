@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use glomers::prelude::*;
+use glomers::seams::{Env, Transport};
 use glomers::testing::TestNode;
-use glomers::{Env, Transport};
 use serde_json::json;
 
 #[maelstrom_node]
@@ -240,7 +240,7 @@ fn a_peer_that_does_not_read_stops_the_node_reading_and_loses_nothing() {
     let (outgoing, from_node) = smol::channel::bounded(4);
     let node = std::thread::spawn(move || {
         let transport = Transport { incoming, outgoing };
-        glomers::run_with(Fragile::default(), Env::new(transport));
+        glomers::seams::run_with(Fragile::default(), Env::new(transport));
     });
     let send = |body: Value| {
         let line = json!({"src": "c1", "dest": "n1", "body": body}).to_string();
@@ -337,7 +337,7 @@ fn child_drops_a_responder() {
     // A node torn down as a simulator kills one: what it held is lost
     // without a line each, as with a killed process.
     let (transport, remote) = Transport::in_memory();
-    let stepper = glomers::Stepper::new(Holder::default(), Env::new(transport));
+    let stepper = glomers::seams::Stepper::new(Holder::default(), Env::new(transport));
     let init = json!({"src": "c0", "dest": "n1", "body": {"type": "init", "msg_id": 1, "node_id": "n1", "node_ids": ["n1"]}});
     let hold = json!({"src": "c1", "dest": "n1", "body": {"type": "hold", "msg_id": 9}});
     for line in [init, hold] {

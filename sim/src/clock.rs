@@ -170,7 +170,7 @@ impl NodeClock {
     }
 }
 
-impl glomers::Clock for NodeClock {
+impl glomers::seams::Clock for NodeClock {
     /// The node's time. A node that reads it [`MAX_READS_AT_ONE_INSTANT`]
     /// times without virtual time moving is waiting for it in a loop that
     /// can never end here: the read panics (the runtime answers the request
@@ -200,7 +200,7 @@ impl glomers::Clock for NodeClock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use glomers::Clock;
+    use glomers::seams::Clock;
     use std::task::Wake;
 
     struct Flag(std::sync::atomic::AtomicBool);

@@ -6,7 +6,8 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::time::Duration;
 
-use glomers::{Env, Remote, Start, Stepper, Transport};
+use glomers::seams::{Env, Remote, Stepper, Transport};
+use glomers::Start;
 use testbench::reach::{Cluster, Event, Time};
 
 use crate::clock::{NodeClock, VirtualTime};

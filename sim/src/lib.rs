@@ -45,6 +45,7 @@
 
 mod clock;
 mod cluster;
+mod flags;
 mod shrink;
 
 use std::ops::Range;
@@ -57,6 +58,7 @@ use testbench::{Config, Simulation};
 
 pub use clock::{NodeClock, Sleep, VirtualTime, EPOCH, MAX_READS_AT_ONE_INSTANT};
 pub use cluster::InProcess;
+pub use flags::{override_flags, parse_flags};
 
 /// Runs a node type on simulated clusters: `make` builds one node (its
 /// state, or its constructor: whatever `glomers::run` takes).
@@ -284,7 +286,7 @@ where
                 let store = run
                     .as_ref()
                     .ok()
-                    .and_then(|run| testbench::store_simulation(&config, seed, run).ok());
+                    .and_then(|run| store(&config, seed, run).ok());
                 let results = run.map_or_else(Value::String, |run| run.results);
                 let flags = shrink::flags(&config);
                 return Failure {
@@ -328,23 +330,6 @@ where
 fn replay_request() -> Option<(u64, Option<String>)> {
     let seed = std::env::var("GLOMERS_SIM_SEED").ok()?.parse().ok()?;
     Some((seed, std::env::var("GLOMERS_SIM_FLAGS").ok()))
-}
-
-/// A configuration from the bench's flags (without `--bin`).
-pub fn parse_flags(flags: &str) -> Result<Config, String> {
-    Config::from_flags(&format!("--bin <in-process> {flags}"))
-}
-
-/// The case `flags` describe (a failure's flags: the workload's defaults
-/// plus these), with the workload, node arguments and store of `config`.
-pub fn override_flags(config: &Config, flags: &str) -> Result<Config, String> {
-    // A failure's flags describe its case whole (against the workload's
-    // defaults), so they replace the sweep's rather than add to them: a
-    // fault that shrinking dropped stays dropped.
-    let mut replayed = parse_flags(&format!("-w {} {flags}", config.workload.name()))?;
-    replayed.args.clone_from(&config.args);
-    replayed.store.clone_from(&config.store);
-    Ok(replayed)
 }
 
 fn compare(file: &'static str, first: &str, second: &str) -> Option<Divergence> {
@@ -412,4 +397,17 @@ fn failure_summary(results: &Value) -> String {
     } else {
         parts.join("; ")
     }
+}
+
+/// Keeps a simulated run in a fresh folder of the store of `config`, with
+/// the files of a bench run, and points `latest` at it. Its pictures are
+/// drawn with the `report` feature; without it, `glomers analyze` or
+/// `glomers serve` draws them.
+pub fn store(config: &Config, seed: u64, run: &Simulation) -> Result<PathBuf, String> {
+    let dir = testbench::store::RunDir::create(&config.store, config.workload.name())?;
+    dir.keep_simulation(config, seed, run)?;
+    #[cfg(feature = "report")]
+    testbench::report::draw_or_warn(&dir);
+    let _ = dir.link_latest(&config.store);
+    Ok(dir.path().to_path_buf())
 }

@@ -127,7 +127,7 @@ pub fn signature(results: &Value) -> BTreeSet<String> {
 /// binary and the store), as `testbench test` takes them: those whose
 /// values differ from the workload's defaults.
 pub fn flags(config: &Config) -> String {
-    let defaults = crate::parse_flags(&format!("-w {}", config.workload.name()))
+    let defaults = crate::flags::parse_flags(&format!("-w {}", config.workload.name()))
         .map(|d| all_flags(&d))
         .unwrap_or_default();
     all_flags(config)
@@ -212,7 +212,7 @@ mod tests {
     use super::*;
 
     fn config(flags: &str) -> Config {
-        crate::parse_flags(flags).unwrap()
+        crate::flags::parse_flags(flags).unwrap()
     }
 
     #[test]

@@ -347,14 +347,23 @@ fn a_failure_is_shrunk_stored_and_replayed_byte_for_byte() {
         failure.flags
     );
 
-    // Stored with the usual artefacts.
+    // Stored with the usual artefacts (and its pictures, with the
+    // `report` feature; without it, `glomers serve` draws them).
     let store = failure.store.as_ref().expect("the failure was stored");
+    let pictures: &[&str] = if cfg!(feature = "report") {
+        &["index.html"]
+    } else {
+        &[]
+    };
     for file in [
+        "test.json",
         "history.jsonl",
         "messages.jsonl",
         "results.json",
-        "index.html",
-    ] {
+    ]
+    .iter()
+    .chain(pictures)
+    {
         assert!(
             store.join(file).is_file(),
             "{} lacks {file}",

@@ -85,11 +85,6 @@ impl Clients {
         self.slots.len()
     }
 
-    /// Whether there are no slots.
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-
     /// Slot `slot`.
     pub fn slot(&self, slot: usize) -> &Slot {
         &self.slots[slot]

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::history::History;
+use crate::store::RunDir;
 
 /// The runs shipped with the repository.
 const SHIPPED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/maelstrom-reference");
@@ -50,7 +51,7 @@ pub fn dir(name: &str) -> Result<PathBuf, String> {
     roots
         .iter()
         .map(|root| root.join(name))
-        .find(|dir| dir.join("history.jsonl").is_file())
+        .find(|dir| RunDir::open(dir).is_ok_and(|run| run.has_history()))
         .ok_or_else(|| {
             let searched: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
             format!(
@@ -62,13 +63,12 @@ pub fn dir(name: &str) -> Result<PathBuf, String> {
 
 /// A reference run's history (`history.jsonl`).
 pub fn history(name: &str) -> Result<History, String> {
-    History::from_jsonl(&read(name, "history.jsonl")?)
+    run(name)?.history()
 }
 
 /// Maelstrom's results of a reference run (`results.json`).
 pub fn results(name: &str) -> Result<Value, String> {
-    let text = read(name, "results.json")?;
-    serde_json::from_str(&text).map_err(|err| format!("{name}/results.json: {err}"))
+    run(name)?.results()
 }
 
 /// A reference run: its history and Maelstrom's results.
@@ -76,9 +76,9 @@ pub fn load(name: &str) -> Result<(History, Value), String> {
     Ok((history(name)?, results(name)?))
 }
 
-fn read(name: &str, file: &str) -> Result<String, String> {
-    let path = dir(name)?.join(file);
-    std::fs::read_to_string(&path).map_err(|err| format!("reading {}: {err}", path.display()))
+/// A reference run's folder: its files are laid out as a run of the bench.
+fn run(name: &str) -> Result<RunDir, String> {
+    RunDir::open(&dir(name)?)
 }
 
 /// The client latencies, in milliseconds and in order, of the `f`

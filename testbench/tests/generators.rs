@@ -116,15 +116,10 @@ impl<S: Server> Cluster for Memory<S> {
 
 /// Runs `config` on the bench's engine against `server`; the history.
 fn run(mut config: Config, server: impl Server, seed: u64) -> (History, Value) {
-    let root = std::env::temp_dir().join("testbench-generators");
-    config.store = root.clone();
     config.seed = Some(seed);
-    let store = testbench::store::create_run_dir(&root, config.workload.name()).unwrap();
     let cluster = Memory::new(config.node_ids(), server, seed);
-    let outcome = testbench::run_on(&config, cluster, seed, store).unwrap();
-    let text = std::fs::read_to_string(outcome.store.join("history.jsonl")).unwrap();
-    let _ = std::fs::remove_dir_all(&outcome.store);
-    (History::from_jsonl(&text).unwrap(), outcome.results)
+    let run = testbench::simulate(&config, cluster, seed).unwrap();
+    (run.history, run.results)
 }
 
 /// How long the nodes in memory take to answer (as the project's nodes

@@ -5,12 +5,11 @@
 //! Everything drawn is a function of these files, so a run written by the
 //! bench, by the simulator or copied from someone else draws the same.
 
-use std::path::Path;
-
 use serde_json::Value;
 
 use crate::config::Config;
 use crate::history::{History, Op, OpType};
+use crate::store::RunDir;
 
 /// A run's files, parsed.
 #[derive(Debug, Default)]
@@ -57,23 +56,13 @@ pub enum Fate {
 }
 
 impl RunData {
-    /// Reads the run in `dir`. A missing journal or history counts as
+    /// Reads the stored run `run`. A missing journal or history counts as
     /// empty; a line that does not parse is an error naming it.
-    pub fn load(dir: &Path) -> Result<RunData, String> {
-        let read = |name: &str| match std::fs::read_to_string(dir.join(name)) {
-            Ok(text) => Ok(text),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-            Err(err) => Err(format!("cannot read {}: {err}", dir.join(name).display())),
-        };
-        let (history, nemesis) = parse_history(&read("history.jsonl")?)?;
-        let messages = parse_journal(&read("messages.jsonl")?)?;
-        let results_text = read("results.json")?;
-        let results = if results_text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&results_text).map_err(|err| format!("results.json: {err}"))?
-        };
-        let config = crate::analyze::load_config(dir).ok();
+    pub fn load(run: &RunDir) -> Result<RunData, String> {
+        let (history, nemesis) = parse_history(&run.history_text()?)?;
+        let messages = parse_journal(&run.journal_text()?)?;
+        let results = run.results()?;
+        let config = run.config().ok();
         Ok(RunData {
             history,
             nemesis,

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::Path;
 
 use serde_json::Value;
 
@@ -14,6 +13,7 @@ use super::findings::Finding;
 use super::html::escape;
 use super::nemesis::Period;
 use crate::config::Config;
+use crate::store::RunDir;
 
 /// The name of the diagram's mark for the messages carrying `value`.
 pub fn mark_name(value: &Value) -> String {
@@ -123,7 +123,7 @@ pub fn verdict(results: &Value) -> &'static str {
 
 /// The page.
 pub fn page(
-    dir: &Path,
+    dir: &RunDir,
     title: &str,
     run: &RunData,
     found: &[Finding],
@@ -213,7 +213,7 @@ img {{ max-width: 100%; border: 1px solid #eee; margin: 6px 0; }}
     out
 }
 
-fn findings_section(dir: &Path, found: &[Finding]) -> String {
+fn findings_section(dir: &RunDir, found: &[Finding]) -> String {
     if found.is_empty() {
         return String::new();
     }
@@ -257,7 +257,7 @@ fn findings_section(dir: &Path, found: &[Finding]) -> String {
                 )
                 .unwrap();
             }
-            if let Some(file) = finding.file.as_ref().filter(|f| dir.join(f).is_file()) {
+            if let Some(file) = finding.file.as_ref().filter(|f| dir.files().contains(f)) {
                 write!(out, "<a href=\"{0}\">{0}</a>", escape(file)).unwrap();
             }
             out.push_str("</span></li>\n");
@@ -281,15 +281,8 @@ fn url_encode(text: &str) -> String {
 }
 
 /// The run's files, pages and pictures first.
-fn files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
-        .collect();
+fn files(dir: &RunDir) -> Vec<String> {
+    let mut names = dir.files();
     names.sort_by_key(|n| {
         (
             !n.ends_with(".html"),
@@ -333,7 +326,13 @@ mod tests {
             }),
             ..RunData::default()
         };
-        let html = page(Path::new("/nonexistent"), "echo x", &run, &[], &[]);
+        let html = page(
+            &RunDir::unchecked("/nonexistent".into()),
+            "echo x",
+            &run,
+            &[],
+            &[],
+        );
         assert!(html.contains(r#"<span class="verdict invalid" id="verdict">invalid</span>"#));
         assert!(
             html.contains("<tr><th>checker</th><td>invalid</td></tr>"),
@@ -353,7 +352,7 @@ mod tests {
             values: vec![json!(19)],
             file: None,
         };
-        let html = findings_section(Path::new("/nonexistent"), &[finding]);
+        let html = findings_section(&RunDir::unchecked("/nonexistent".into()), &[finding]);
         assert!(
             html.contains("<h3 class=\"anomaly\">lost (1)</h3>"),
             "{html}"

@@ -1,7 +1,11 @@
 //! Pictures of a run, drawn after it from the store's files alone (so the
-//! bench's work during a run does not change, and `testbench analyze`, the
-//! simulator or a copied run draw the same): the latency and rate plots,
-//! the Lamport diagram, the timeline and the run's index page.
+//! bench's work during a run does not change, and `analyze`, the simulator
+//! or a copied run draw the same): the latency and rate plots, the Lamport
+//! diagram, the timeline and the run's index page.
+//!
+//! Only with the crate's `report` feature (plotters draws the plots): a
+//! library user of the bench or of the simulator compiles none of it
+//! unless asked.
 
 pub mod data;
 pub mod findings;
@@ -13,23 +17,27 @@ pub mod plots;
 pub mod timeline;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use data::RunData;
+
+use crate::store::RunDir;
 
 /// The most values whose messages the diagram marks.
 const MAX_MARKS: usize = 50;
 
-/// Draws every picture of the run in `dir` into it: `index.html`,
-/// `messages.html`, `timeline.html`, `latency-raw.svg`,
+/// Draws every picture of the stored run `dir` into its folder:
+/// `index.html`, `messages.html`, `timeline.html`, `latency-raw.svg`,
 /// `latency-quantiles.svg` and `rate.svg`. Each is attempted even if
 /// another fails; the error names every failure.
 ///
 /// ```no_run
-/// testbench::report::write_all(std::path::Path::new("store/latest"))?;
+/// use testbench::store::RunDir;
+///
+/// let run = RunDir::open("store/latest".as_ref())?;
+/// testbench::report::write_all(&run)?;
 /// # Ok::<(), String>(())
 /// ```
-pub fn write_all(dir: &Path) -> Result<(), String> {
+pub fn write_all(dir: &RunDir) -> Result<(), String> {
     let run = RunData::load(dir)?;
     let periods = nemesis::periods(&run);
     let found = findings::findings(&run);
@@ -45,12 +53,13 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         })
         .collect();
     let title = run_title(dir, &run);
+    let plots = plots::draw(&run, &periods)
+        .and_then(|svgs| svgs.iter().try_for_each(|(name, svg)| dir.write(name, svg)));
     let errors: Vec<String> = [
-        plots::write(dir, &run, &periods),
+        plots,
         write_messages(dir, &title, &run, &periods, &marks),
         write_timeline(dir, &title, &run, &periods),
-        write(
-            dir,
+        dir.write(
             "index.html",
             &index::page(dir, &title, &run, &found, &periods),
         ),
@@ -67,18 +76,18 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
 
 /// [`write_all`], with a failure reported on stderr: drawing never changes
 /// a run's verdict or exit status.
-pub fn draw_or_warn(dir: &Path) {
+pub fn draw_or_warn(dir: &RunDir) {
     if let Err(err) = write_all(dir) {
-        eprintln!(
-            "testbench: could not draw the pictures of {}: {err}",
-            dir.display()
-        );
+        crate::console::warn(&format!(
+            "could not draw the pictures of {}: {err}",
+            dir.path().display()
+        ));
     }
 }
 
 /// `messages.html`: the Lamport diagram's page, its data embedded.
 fn write_messages(
-    dir: &Path,
+    dir: &RunDir,
     title: &str,
     run: &RunData,
     periods: &[nemesis::Period],
@@ -93,12 +102,12 @@ fn write_messages(
             ("DATA", &data),
         ],
     );
-    write(dir, "messages.html", &page)
+    dir.write("messages.html", &page)
 }
 
 /// `timeline.html`: the client operations' page, its data embedded.
 fn write_timeline(
-    dir: &Path,
+    dir: &RunDir,
     title: &str,
     run: &RunData,
     periods: &[nemesis::Period],
@@ -111,21 +120,17 @@ fn write_timeline(
             ("DATA", &data),
         ],
     );
-    write(dir, "timeline.html", &page)
+    dir.write("timeline.html", &page)
 }
 
 /// `broadcast 20261122T031500.123`: the workload and the run's folder.
-fn run_title(dir: &Path, run: &RunData) -> String {
+fn run_title(dir: &RunDir, run: &RunData) -> String {
     let workload = run.config.as_ref().map_or("", |c| c.workload.name());
     // The run's own folder name, not that of a `latest` link to it.
+    let dir = dir.path();
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let name = dir
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     format!("{workload} {name}").trim().to_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> Result<(), String> {
-    let path = dir.join(name);
-    std::fs::write(&path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))
 }

@@ -6,7 +6,6 @@
 //! [`rates`] (unit-tested); the drawing only places them.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use plotters::coord::combinators::LogCoord;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
@@ -160,46 +159,47 @@ fn workload_name(run: &RunData) -> &'static str {
     run.config.as_ref().map_or("", |c| c.workload.name())
 }
 
-/// Draws the three plots into `dir`.
-pub fn write(dir: &Path, run: &RunData, periods: &[Period]) -> Result<(), String> {
+/// The three plots, each as the name of its file and its SVG text.
+pub fn draw(run: &RunData, periods: &[Period]) -> Result<Vec<(&'static str, String)>, String> {
     let span = (run.end() as f64 / 1e9).max(1.0);
     let window = window(span);
     let name = workload_name(run);
     let raw = latency_points(run);
-    Plot {
+    let raw_svg = Plot {
         title: format!("{name} latency (each operation)"),
         y_desc: "Latency (ms)",
         span,
         periods,
         style: Style::Points,
     }
-    .draw(&dir.join("latency-raw.svg"), &raw, log_range(&raw))?;
+    .draw("latency-raw.svg", &raw, log_range(&raw))?;
     let quantiles = latency_quantiles(run, window);
-    Plot {
+    let quantiles_svg = Plot {
         title: format!("{name} latency quantiles ({window} s windows, ok operations)"),
         y_desc: "Latency (ms)",
         span,
         periods,
         style: Style::Lines(window),
     }
-    .draw(
-        &dir.join("latency-quantiles.svg"),
-        &quantiles,
-        log_range(&quantiles),
-    )?;
+    .draw("latency-quantiles.svg", &quantiles, log_range(&quantiles))?;
     let rate = rates(run, window);
     let top = rate
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(1.0, f64::max);
-    Plot {
+    let rate_svg = Plot {
         title: format!("{name} rate ({window} s windows)"),
         y_desc: "Completions per second",
         span,
         periods,
         style: Style::Lines(window),
     }
-    .draw(&dir.join("rate.svg"), &rate, 0.0..top * 1.1)
+    .draw("rate.svg", &rate, 0.0..top * 1.1)?;
+    Ok(vec![
+        ("latency-raw.svg", raw_svg),
+        ("latency-quantiles.svg", quantiles_svg),
+        ("rate.svg", rate_svg),
+    ])
 }
 
 /// A log-scale range that holds every point.
@@ -232,13 +232,25 @@ const LEGEND_WIDTH: u32 = 190;
 const NEMESIS_FILL: RGBAColor = RGBAColor(230, 80, 60, 0.13);
 
 impl Plot<'_> {
-    fn draw<Y>(&self, path: &Path, series: &[Series], y: Y) -> Result<(), String>
+    /// The plot's SVG text (`name` is its file's, for errors).
+    fn draw<Y>(&self, name: &str, series: &[Series], y: Y) -> Result<String, String>
     where
         Y: AsRangedCoord<Value = f64>,
         Y::CoordDescType: ValueFormatter<f64>,
     {
-        let fail = |err: &dyn std::fmt::Display| format!("{}: {err}", path.display());
-        let root = SVGBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+        let mut svg = String::new();
+        self.draw_into(&mut svg, series, y)
+            .map_err(|err| format!("{name}: {err}"))?;
+        Ok(svg)
+    }
+
+    fn draw_into<Y>(&self, svg: &mut String, series: &[Series], y: Y) -> Result<(), String>
+    where
+        Y: AsRangedCoord<Value = f64>,
+        Y::CoordDescType: ValueFormatter<f64>,
+    {
+        let fail = |err: &dyn std::fmt::Display| err.to_string();
+        let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| fail(&e))?;
         let (area, legend) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
         let mut chart = ChartBuilder::on(&area)
@@ -519,8 +531,6 @@ mod tests {
 
     #[test]
     fn the_plots_are_written_with_their_labels() {
-        let dir = std::env::temp_dir().join(format!("testbench-plots-{}", fastrand::u64(..)));
-        std::fs::create_dir_all(&dir).unwrap();
         let periods = [Period {
             start: 100_000_000,
             end: 900_000_000,
@@ -528,17 +538,16 @@ mod tests {
             label: "one".into(),
             cuts: Default::default(),
         }];
-        write(&dir, &run(), &periods).unwrap();
+        let svgs = draw(&run(), &periods).unwrap();
         for (name, label) in [
             ("latency-raw.svg", "read info"),
             ("latency-quantiles.svg", "read 0.95"),
             ("rate.svg", "broadcast fail"),
         ] {
-            let svg = std::fs::read_to_string(dir.join(name)).unwrap();
+            let svg = &svgs.iter().find(|(file, _)| *file == name).unwrap().1;
             assert!(svg.starts_with("<svg"), "{name}");
             assert!(svg.contains(label) && svg.contains("nemesis"), "{name}");
             assert!(svg.contains("Time (s)"), "{name}");
         }
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -1,8 +1,7 @@
-//! Runs the bench in-process against the nodes in `tests/nodes/`.
+//! Runs the bench in-process against the nodes in `testbench/tests/nodes/`
+//! (shared with the command line's tests, `cli/tests/`).
 
 #![allow(dead_code)] // each test file uses a part
-
-pub mod served;
 
 use std::path::PathBuf;
 
@@ -10,10 +9,10 @@ use serde_json::Value;
 use testbench::config::NemesisKind;
 use testbench::{Config, Workload};
 
-/// A node script of `tests/nodes/`.
+/// A node script of `testbench/tests/nodes/`.
 pub fn node(script: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/nodes")
+        .join("../testbench/tests/nodes")
         .join(script)
 }
 

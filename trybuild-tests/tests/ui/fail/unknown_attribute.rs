@@ -5,11 +5,14 @@ struct Echo;
 
 #[maelstrom_node]
 impl Echo {
-    #[handler("echo")]
+    #[handel("echo")]
     fn echo(&mut self) {}
 
-    #[periodic(ms = 100)]
+    #[evrey(ms = 100)]
     fn tick(&mut self) {}
+
+    #[periodic(ms = 100)]
+    fn audit(&mut self) {}
 }
 
 fn main() {

@@ -66,7 +66,7 @@ impl Log {
     /// Replication that wants only success.
     #[handle("copy")]
     async fn copy(ctx: Ctx, to: String, value: u64) -> Result<(), Error> {
-        ctx.call(&to, &LogMsg::Append { value }).await
+        ctx.rpc_ack(&to, &LogMsg::Append { value }).await
     }
 }
 

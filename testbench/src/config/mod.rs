@@ -1,80 +1,32 @@
-//! The command line, with Maelstrom's flags and defaults.
+//! A test run's configuration, with Maelstrom's flags and defaults: the
+//! `test` command's flags parse straight into [`Config`], and a run keeps
+//! it as `test.json`.
+
+mod kinds;
+mod parse;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A JVM-free test bench that speaks Maelstrom's protocol.
+use kinds::{parse_availability, parse_concurrency, parse_model};
+pub use kinds::{
+    Availability, Concurrency, ConsistencyModel, HostTiming, LatencyDist, NemesisKind, Topology,
+    Workload,
+};
+use parse::{interval, latency, probability, rate, seconds};
+pub use parse::{MAX_NODES, MAX_PROCESSES};
+
+/// The `test` command's flags alone, for [`Config::from_flags`]. A flag
+/// given twice takes its last value, as on the command line.
 #[derive(Debug, Parser)]
-#[command(name = "testbench", version, about)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// The bench's commands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Runs a workload against a cluster of node binaries and checks it.
-    /// A flag given twice takes its last value.
-    #[command(args_override_self = true)]
-    Test(Box<Config>),
-    /// Runs every challenge binary found with the official Gossip Glomers
-    /// parameters and prints one table.
-    Official(Official),
-    /// Judges a stored run again with the current checkers and redraws its
-    /// pictures, without running any node.
-    Analyze(Analyze),
-    /// Serves the store's runs as web pages (on 127.0.0.1 by default).
-    Serve(Serve),
-}
-
-/// `testbench analyze RUN_DIR|latest`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Analyze {
-    /// The run: its directory, or a path inside the store such as
-    /// `latest`, `broadcast/latest` or `broadcast/20261122T031500.123`.
-    #[arg(default_value = "latest")]
-    pub run: PathBuf,
-
-    /// Where runs are stored (for paths inside the store).
-    #[arg(long, default_value = "store")]
-    pub store: PathBuf,
-}
-
-/// `testbench serve [--store DIR] [--port N]`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Serve {
-    /// Where runs are stored.
-    #[arg(long, default_value = "store")]
-    pub store: PathBuf,
-
-    /// The port to listen on (0 picks a free one).
-    #[arg(long, default_value_t = 8080)]
-    pub port: u16,
-
-    /// The address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: String,
-}
-
-/// `testbench official`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Official {
-    /// Where the challenge binaries are.
-    #[arg(long, default_value = "target/release")]
-    pub bin_dir: PathBuf,
-
-    /// Only the challenges whose name contains this (such as `3b`).
-    #[arg(long)]
-    pub only: Option<String>,
-
-    /// Where runs are stored.
-    #[arg(long, default_value = "store")]
-    pub store: PathBuf,
+#[command(name = "test", args_override_self = true)]
+struct Flags {
+    #[command(flatten)]
+    config: Config,
 }
 
 /// One test run, as `maelstrom test` takes it.
@@ -255,18 +207,10 @@ impl Config {
             .iter()
             .any(|w| *w == "--bin" || w.starts_with("--bin="));
         let bin: &[&str] = if has_bin { &[] } else { &["--bin", "<none>"] };
-        let args = ["testbench", "test"]
-            .iter()
-            .chain(bin)
-            .chain(words.iter())
-            .copied();
-        match Cli::try_parse_from(args)
-            .map_err(|err| err.to_string())?
-            .command
-        {
-            Command::Test(config) => Ok(*config),
-            _ => Err("not a test".to_owned()),
-        }
+        let args = ["test"].iter().chain(bin).chain(words.iter()).copied();
+        Flags::try_parse_from(args)
+            .map(|flags| flags.config)
+            .map_err(|err| err.to_string())
     }
 
     /// The run's length before the final phase.
@@ -400,354 +344,13 @@ impl Config {
     }
 }
 
-/// The workloads the bench knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Workload {
-    Echo,
-    UniqueIds,
-    Broadcast,
-    GCounter,
-    PnCounter,
-    GSet,
-    LinKv,
-    Kafka,
-    TxnRwRegister,
-    TxnListAppend,
-}
-
-impl Workload {
-    /// The workload's name on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Workload::Echo => "echo",
-            Workload::UniqueIds => "unique-ids",
-            Workload::Broadcast => "broadcast",
-            Workload::GCounter => "g-counter",
-            Workload::PnCounter => "pn-counter",
-            Workload::GSet => "g-set",
-            Workload::LinKv => "lin-kv",
-            Workload::Kafka => "kafka",
-            Workload::TxnRwRegister => "txn-rw-register",
-            Workload::TxnListAppend => "txn-list-append",
-        }
-    }
-}
-
-/// `--concurrency`: a total, or a multiple of the node count. Stored as
-/// the flag's text (`"1n"`, `"5"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub enum Concurrency {
-    Total(usize),
-    PerNode(usize),
-}
-
-/// `--availability`. Stored as the flag's text (`"total"`, `"0.5"`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub enum Availability {
-    /// Every operation must succeed.
-    Total,
-    /// At least this fraction of operations must succeed.
-    Fraction(f64),
-}
-
-/// `--consistency-models`: what transactions must meet, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ConsistencyModel {
-    ReadUncommitted,
-    ReadCommitted,
-    Serializable,
-    StrictSerializable,
-}
-
-/// `--latency-dist`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LatencyDist {
-    Constant,
-    Uniform,
-    Exponential,
-}
-
-/// `--host-timing`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HostTiming {
-    /// Maelstrom's own time per message, as its JVM spends it.
-    Maelstrom,
-    /// No time but the network's latency.
-    Ideal,
-}
-
-/// `--nemesis`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NemesisKind {
-    /// Network partitions (Maelstrom's only fault).
-    Partition,
-    /// Nodes killed and restarted (fresh state, `init` again).
-    Kill,
-    /// Nodes stopped (`SIGSTOP`) and continued.
-    Pause,
-}
-
-/// `--topology`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Topology {
-    Grid,
-    Line,
-    Total,
-    /// A tree of fan-out 2 (also `tree`, as in Maelstrom).
-    #[value(alias = "tree")]
-    Tree2,
-    Tree3,
-    Tree4,
-}
-
-impl From<Concurrency> for String {
-    fn from(concurrency: Concurrency) -> String {
-        match concurrency {
-            Concurrency::Total(n) => n.to_string(),
-            Concurrency::PerNode(n) => format!("{n}n"),
-        }
-    }
-}
-
-impl TryFrom<String> for Concurrency {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        parse_concurrency(&text)
-    }
-}
-
-impl From<Availability> for String {
-    fn from(availability: Availability) -> String {
-        match availability {
-            Availability::Total => "total".to_owned(),
-            Availability::Fraction(fraction) => fraction.to_string(),
-        }
-    }
-}
-
-impl TryFrom<String> for Availability {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        parse_availability(&text)
-    }
-}
-
-/// The most nodes a run may have.
-pub const MAX_NODES: u64 = 1000;
-/// The most client processes a run may have.
-pub const MAX_PROCESSES: usize = 100_000;
-/// The longest time limit and nemesis interval, in seconds (30 days).
-const MAX_SECONDS: f64 = 30.0 * 86_400.0;
-/// The highest and lowest rates, in operations per second.
-const RATES: (f64, f64) = (0.001, 1_000_000.0);
-/// The highest mean latency, in milliseconds (one hour).
-const MAX_LATENCY_MS: f64 = 3_600_000.0;
-
-/// A number in `min..=max` (`min` excluded when `open_min`), said in
-/// `unit` in the error.
-fn number_in(text: &str, min: f64, open_min: bool, max: f64, what: &str) -> Result<f64, String> {
-    let value: f64 = text
-        .parse()
-        .map_err(|_| format!("expected {what}, got `{text}`"))?;
-    let low_ok = if open_min { value > min } else { value >= min };
-    if low_ok && value <= max {
-        Ok(value)
-    } else {
-        Err(format!("expected {what}, got `{text}`"))
-    }
-}
-
-fn seconds(text: &str) -> Result<f64, String> {
-    number_in(
-        text,
-        0.0,
-        true,
-        MAX_SECONDS,
-        "seconds, more than 0 and at most 2592000 (30 days)",
-    )
-}
-
-fn interval(text: &str) -> Result<f64, String> {
-    let text = &number(text).map_or_else(|| text.to_owned(), |n| n.to_string());
-    number_in(
-        text,
-        0.01,
-        false,
-        MAX_SECONDS,
-        "seconds, from 0.01 to 2592000 (30 days)",
-    )
-}
-
-fn rate(text: &str) -> Result<f64, String> {
-    // 0 means no client operations at all, as in Maelstrom.
-    if text.parse::<f64>() == Ok(0.0) {
-        return Ok(0.0);
-    }
-    number_in(
-        text,
-        RATES.0,
-        false,
-        RATES.1,
-        "operations per second: 0, or from 0.001 to 1000000",
-    )
-}
-fn latency(text: &str) -> Result<f64, String> {
-    number_in(
-        text,
-        0.0,
-        false,
-        MAX_LATENCY_MS,
-        "milliseconds, at least 0 and at most 3600000 (one hour)",
-    )
-}
-
-fn parse_concurrency(text: &str) -> Result<Concurrency, String> {
-    let bad = || format!("expected a positive whole number or `Nn` (N per node), got `{text}`");
-    let (digits, per_node) = match text.strip_suffix('n') {
-        Some(digits) => (digits, true),
-        None => (text, false),
-    };
-    let n: usize = digits.parse().map_err(|_| bad())?;
-    if n == 0 || n > MAX_PROCESSES {
-        return Err(bad());
-    }
-    Ok(if per_node {
-        Concurrency::PerNode(n)
-    } else {
-        Concurrency::Total(n)
-    })
-}
-
-fn parse_availability(text: &str) -> Result<Availability, String> {
-    if text == "total" {
-        return Ok(Availability::Total);
-    }
-    match number(text) {
-        Some(fraction) if (0.0..=1.0).contains(&fraction) => Ok(Availability::Fraction(fraction)),
-        _ => Err(format!(
-            "expected `total` or a fraction from 0 to 1 (such as 0.99 or 99/100), got `{text}`"
-        )),
-    }
-}
-
-/// A probability, from 0 to 1.
-fn probability(text: &str) -> Result<f64, String> {
-    match number(text) {
-        Some(p) if (0.0..=1.0).contains(&p) => Ok(p),
-        _ => Err(format!("expected a probability from 0 to 1, got `{text}`")),
-    }
-}
-
-/// A number as Maelstrom reads one (Clojure's reader): a decimal or a
-/// ratio such as `1/2`.
-fn number(text: &str) -> Option<f64> {
-    match text.split_once('/') {
-        Some((top, bottom)) => {
-            let (top, bottom): (f64, f64) = (top.trim().parse().ok()?, bottom.trim().parse().ok()?);
-            (bottom != 0.0).then(|| top / bottom)
-        }
-        None => text.trim().parse().ok(),
-    }
-}
-
-/// Every consistency model name Elle knows; those the bench judges map to
-/// [`ConsistencyModel`] (with Elle's aliases).
-fn parse_model(text: &str) -> Result<ConsistencyModel, String> {
-    const JUDGED: [(&str, ConsistencyModel); 9] = [
-        ("read-uncommitted", ConsistencyModel::ReadUncommitted),
-        ("PL-1", ConsistencyModel::ReadUncommitted),
-        ("read-committed", ConsistencyModel::ReadCommitted),
-        ("PL-2", ConsistencyModel::ReadCommitted),
-        ("serializable", ConsistencyModel::Serializable),
-        ("PL-3", ConsistencyModel::Serializable),
-        ("conflict-serializable", ConsistencyModel::Serializable),
-        ("strict-serializable", ConsistencyModel::StrictSerializable),
-        ("PL-SS", ConsistencyModel::StrictSerializable),
-    ];
-    const KNOWN: [&str; 48] = [
-        "PL-2+",
-        "PL-2.99",
-        "PL-2L",
-        "PL-3U",
-        "PL-CS",
-        "PL-FCV",
-        "PL-MSR",
-        "PL-SI",
-        "PRAM",
-        "1SR",
-        "causal",
-        "causal-cerone",
-        "consistent-view",
-        "cursor-stability",
-        "forward-consistent-view",
-        "linearizable",
-        "monotonic-atomic-view",
-        "monotonic-reads",
-        "monotonic-snapshot-read",
-        "monotonic-view",
-        "monotonic-writes",
-        "parallel-snapshot-isolation",
-        "prefix",
-        "read-atomic",
-        "read-your-writes",
-        "repeatable-read",
-        "sequential",
-        "session-serializable",
-        "snapshot-isolation",
-        "strong-PL-1",
-        "strong-PL-2",
-        "strong-read-committed",
-        "strong-read-uncommitted",
-        "strong-serializable",
-        "strong-session-PL-1",
-        "strong-session-PL-2",
-        "strong-session-read-committed",
-        "strong-session-read-uncommitted",
-        "strong-session-serializable",
-        "strong-session-snapshot-isolation",
-        "strong-snapshot-isolation",
-        "update-atomic",
-        "update-serializable",
-        "view-serializable",
-        "writes-follow-reads",
-        "PL-SS",
-        "PL-3",
-        "PL-1",
-    ];
-    let name = text.trim().trim_start_matches(':');
-    if let Some((_, model)) = JUDGED.iter().find(|(n, _)| *n == name) {
-        return Ok(*model);
-    }
-    let judged = "read-uncommitted, read-committed, serializable and strict-serializable";
-    if KNOWN.contains(&name) {
-        Err(format!(
-            "the bench's checker cannot judge `{name}` (a model Maelstrom knows); it judges {judged}"
-        ))
-    } else {
-        Err(format!(
-            "`{name}` is no consistency model Maelstrom knows; the bench judges {judged}"
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(args: &str) -> Result<Config, clap::Error> {
-        let args = std::iter::once("testbench").chain(args.split_whitespace());
-        Cli::try_parse_from(args).map(|cli| match cli.command {
-            Command::Test(config) => *config,
-            _ => panic!("not a test"),
-        })
+        let args = args.split_whitespace().skip_while(|word| *word == "test");
+        Flags::try_parse_from(std::iter::once("test").chain(args)).map(|flags| flags.config)
     }
 
     #[test]

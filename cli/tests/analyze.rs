@@ -1,4 +1,4 @@
-//! `testbench analyze`: a stored run is judged again from its files alone.
+//! `glomers analyze`: a stored run is judged again from its files alone.
 
 mod common;
 
@@ -7,6 +7,7 @@ use std::process::Command;
 
 use common::config;
 use serde_json::Value;
+use testbench::store::RunDir;
 use testbench::Workload;
 
 fn fresh_store(name: &str) -> PathBuf {
@@ -39,13 +40,13 @@ fn a_stored_run_is_judged_again_from_its_files() {
     assert!(!outcome.valid);
     let run = outcome.store;
 
-    let stored = testbench::analyze::load_config(&run).unwrap();
+    let stored = RunDir::open(&run).unwrap().config().unwrap();
     assert_eq!(stored.workload, Workload::UniqueIds);
     assert_eq!(stored.node_count, Some(3));
     assert_eq!(stored.seed, Some(7));
 
     // The same files give the same verdict, through the command line too.
-    let cli = Command::new(env!("CARGO_BIN_EXE_testbench"))
+    let cli = Command::new(env!("CARGO_BIN_EXE_glomers"))
         .args(["analyze", "unique-ids/latest", "--store"])
         .arg(&store)
         .output()
@@ -72,7 +73,7 @@ fn a_stored_run_is_judged_again_from_its_files() {
         })
         .collect();
     std::fs::write(run.join("history.jsonl"), fixed.join("\n") + "\n").unwrap();
-    let rejudged = testbench::analyze::analyze(&run).unwrap();
+    let rejudged = testbench::analyze::analyze(&RunDir::open(&run).unwrap()).unwrap();
     assert!(rejudged.valid, "{}", rejudged.results["workload"]);
     assert_eq!(rejudged.results["workload"]["duplicated-count"], 0);
     assert_eq!(read_json(&run.join("results.json")), rejudged.results);
@@ -88,9 +89,9 @@ fn a_run_without_a_stored_configuration_is_named() {
     let store = fresh_store("bare");
     let run = store.join("echo/20260101T000000.000");
     std::fs::create_dir_all(&run).unwrap();
-    let err = testbench::analyze::analyze(&run).unwrap_err();
+    let err = testbench::analyze::analyze(&RunDir::open(&run).unwrap()).unwrap_err();
     assert!(err.contains("test.json"), "{err}");
-    let missing = testbench::analyze::resolve(&store, Path::new("latest")).unwrap_err();
+    let missing = RunDir::resolve(&store, Path::new("latest")).unwrap_err();
     assert!(missing.contains("latest"), "{missing}");
     std::fs::remove_dir_all(store).unwrap();
 }

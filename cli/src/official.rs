@@ -1,4 +1,4 @@
-//! `testbench official`: every challenge binary that exists, run with the
+//! `glomers official`: every challenge binary that exists, run with the
 //! official Gossip Glomers parameters, summed up in one table.
 
 use std::path::{Path, PathBuf};
@@ -113,7 +113,7 @@ pub struct Row {
 /// Runs each challenge whose binary is in `bin_dir` (all of them, or those
 /// whose name contains `only`), printing each row as it finishes.
 pub fn run_all(bin_dir: &Path, only: Option<&str>, store: &Path) -> Vec<Row> {
-    crate::console::stdout(
+    testbench::console::stdout(
         "| challenge | valid | servers msgs-per-op | latency median / max (ms) | availability |\n\
          | --- | --- | ---: | --- | ---: |\n",
     );
@@ -131,17 +131,19 @@ pub fn run_all(bin_dir: &Path, only: Option<&str>, store: &Path) -> Vec<Row> {
             name: challenge.name,
             outcome,
         };
-        crate::console::stdout(&format!("{}\n", format_row(&row)));
+        testbench::console::stdout(&format!("{}\n", format_row(&row)));
         rows.push(row);
     }
     rows
 }
 
 fn run_one(challenge: &Challenge, bin: &Path, store: &Path) -> Result<Value, String> {
-    let mut config = crate::Config::from_flags(challenge.flags)?;
+    let mut config = testbench::Config::from_flags(challenge.flags)?;
     config.bin = bin.to_path_buf();
     config.store = store.to_path_buf();
-    crate::run(&config).map(|outcome| outcome.results)
+    let outcome = testbench::run(&config)?;
+    crate::draw(&outcome.store);
+    Ok(outcome.results)
 }
 
 /// `| 3b broadcast | true | 7.07 | 203 / 371 | 1.000 |`

@@ -1,39 +1,56 @@
-//! `testbench test -w WORKLOAD --bin PATH [flags] [-- ARGS]`: runs a
-//! Maelstrom workload against a node binary and checks it; `testbench
-//! analyze RUN` judges a stored run again; `testbench serve` shows the
-//! store's runs in a browser.
+//! The `glomers` command line: the one place that composes the test bench
+//! (`testbench`), the simulator (`glomers-sim`) and the challenge nodes.
+//!
+//! ```text
+//! glomers test -w broadcast --bin target/release/broadcast --node-count 5 --time-limit 20
+//! glomers analyze latest         # judge a stored run again, redraw it
+//! glomers serve                  # browse the store's runs
+//! glomers official               # every challenge with its official flags
+//! glomers sim broadcast --seeds 1000
+//! ```
 //!
 //! Exit status as Maelstrom's (Jepsen's): 0 valid, 1 invalid, 2 unknown,
 //! 254 bad arguments, 255 a run that could not happen; 128 + the signal
 //! for a run stopped by Ctrl-C or `SIGTERM`.
 
+pub mod args;
+pub mod official;
+pub mod serve;
+pub mod sweep;
+
+use std::ffi::OsString;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
 use testbench::console;
-use testbench::{Cli, Command, Config, Outcome};
+use testbench::store::RunDir;
+use testbench::{Config, Outcome};
+
+use args::{Cli, Command};
 
 /// Bad arguments, as Jepsen's command line reports them.
-const BAD_ARGUMENTS: u8 = 254;
+pub const BAD_ARGUMENTS: u8 = 254;
 /// A run that could not happen (Jepsen's "Jepsen broke").
-const CRASHED: u8 = 255;
+pub const CRASHED: u8 = 255;
 
-fn main() -> ExitCode {
-    let command = match Cli::try_parse() {
+/// Runs the command line `args` (the program's name first) and says how
+/// the process should exit.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let command = match Cli::try_parse_from(args) {
         Ok(Cli { command }) => command,
-        Err(err) => {
-            let code = if err.use_stderr() { BAD_ARGUMENTS } else { 0 };
-            let _ = err.print();
-            return ExitCode::from(code);
-        }
+        Err(err) => return usage_error(err),
     };
     testbench::interrupt::install();
     match command {
         Command::Test(config) => test(&config),
         Command::Analyze(analyze) => {
-            match testbench::analyze::resolve(&analyze.store, &analyze.run)
-                .and_then(|run| testbench::analyze::analyze(&run))
-            {
+            let judged = RunDir::resolve(&analyze.store, &analyze.run).and_then(|run| {
+                let outcome = testbench::analyze::analyze(&run)?;
+                testbench::report::draw_or_warn(&run);
+                Ok(outcome)
+            });
+            match judged {
                 Ok(outcome) => report(&outcome).unwrap_or(ExitCode::SUCCESS),
                 Err(error) => {
                     console::warn(&error);
@@ -41,7 +58,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve(options) => match testbench::serve::serve(&options) {
+        Command::Serve(options) => match serve::serve(&options) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 console::warn(&error);
@@ -49,11 +66,8 @@ fn main() -> ExitCode {
             }
         },
         Command::Official(official) => {
-            let rows = testbench::official::run_all(
-                &official.bin_dir,
-                official.only.as_deref(),
-                &official.store,
-            );
+            let rows =
+                official::run_all(&official.bin_dir, official.only.as_deref(), &official.store);
             if rows.is_empty() {
                 console::warn(&format!(
                     "no challenge binary in {}; build them with `cargo build --release -p challenges`",
@@ -66,6 +80,24 @@ fn main() -> ExitCode {
                 .all(|row| row.outcome.as_ref().is_ok_and(|r| r["valid?"] == true));
             ExitCode::from(if all_valid { 0 } else { 1 })
         }
+        Command::Sim(sweep) => sweep::run(&sweep),
+    }
+}
+
+/// A command line clap refused (or `--help`, `--version`): printed, with
+/// Jepsen's status for bad arguments.
+pub fn usage_error(err: clap::Error) -> ExitCode {
+    let code = if err.use_stderr() { BAD_ARGUMENTS } else { 0 };
+    let _ = err.print();
+    ExitCode::from(code)
+}
+
+/// Draws the pictures of the stored run in `dir` (a failure is reported on
+/// stderr: drawing never changes a verdict).
+pub fn draw(dir: &Path) {
+    match RunDir::open(dir) {
+        Ok(run) => testbench::report::draw_or_warn(&run),
+        Err(err) => console::warn(&err),
     }
 }
 
@@ -84,6 +116,7 @@ fn test(config: &Config) -> ExitCode {
                 return ExitCode::from(CRASHED);
             }
         };
+        draw(&outcome.store);
         if let Some(code) = report(&outcome) {
             return code;
         }

@@ -1,11 +1,12 @@
-//! `testbench serve [--store DIR] [--port N]`: a local web page listing
-//! every run in the store, newest first, each opening its `index.html`;
-//! every file of the store is served as it is.
+//! `glomers serve [--store DIR] [--port N]`: a local web page listing
+//! every run in the store, newest first, each opening its `index.html`
+//! (drawn on the first visit for a run stored without pictures); every
+//! file of the store is served as it is.
 //!
 //! ```no_run
-//! use testbench::config::Serve;
+//! use glomers_cli::args::Serve;
 //!
-//! testbench::serve::serve(&Serve { store: "store".into(), port: 8080, host: "127.0.0.1".into() })?;
+//! glomers_cli::serve::serve(&Serve { store: "store".into(), port: 8080, host: "127.0.0.1".into() })?;
 //! # Ok::<(), String>(())
 //! ```
 
@@ -13,12 +14,14 @@ use std::fmt::Write;
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
-use serde_json::Value;
 use tiny_http::{Header, Response, Server, StatusCode};
 
-use crate::config::{Config, Serve};
-use crate::report::html::escape;
-use crate::report::{findings, index};
+use testbench::config::Config;
+use testbench::report::html::escape;
+use testbench::report::{findings, index};
+use testbench::store::RunDir;
+
+use crate::args::Serve;
 
 /// Serves until the process is stopped. The first line on stdout is
 /// `testbench: serving STORE on http://HOST:PORT/` (with the port chosen
@@ -31,14 +34,14 @@ pub fn serve(options: &Serve) -> Result<(), String> {
         |a| a.to_string(),
     );
     println!(
-        "testbench: serving {} on http://{address}/",
+        "glomers: serving {} on http://{address}/",
         options.store.display()
     );
     let _ = std::io::stdout().flush();
     for request in server.incoming_requests() {
         let response = respond(&options.store, request.url());
         if let Err(err) = request.respond(response) {
-            eprintln!("testbench: a reply was not sent: {err}");
+            eprintln!("glomers: a reply was not sent: {err}");
         }
     }
     Ok(())
@@ -69,6 +72,9 @@ pub fn respond(store: &Path, url: &str) -> Response<std::io::Cursor<Vec<u8>>> {
         if !path.ends_with('/') {
             return redirect(&format!("{path}/"));
         }
+        if !target.join("index.html").is_file() {
+            draw_if_run(&target);
+        }
         if target.join("index.html").is_file() {
             return redirect(&format!("{path}index.html"));
         }
@@ -81,6 +87,16 @@ pub fn respond(store: &Path, url: &str) -> Response<std::io::Cursor<Vec<u8>>> {
     match std::fs::read(&target) {
         Ok(bytes) => page(StatusCode(200), content_type(&target), bytes),
         Err(err) => text(StatusCode(500), &format!("cannot read the file: {err}")),
+    }
+}
+
+/// Draws the pictures of a stored run that has none yet (a simulator's
+/// run kept without them); any other folder is left as it is.
+fn draw_if_run(dir: &Path) {
+    if let Ok(run) = RunDir::open(dir) {
+        if run.has_history() {
+            testbench::report::draw_or_warn(&run);
+        }
     }
 }
 
@@ -121,14 +137,14 @@ pub fn runs(store: &Path) -> Vec<RunSummary> {
 }
 
 fn summarize(dir: &Path, workload: &str, name: &str) -> RunSummary {
-    let read = |file: &str| -> Option<Value> {
-        serde_json::from_str(&std::fs::read_to_string(dir.join(file)).ok()?).ok()
-    };
-    let config = read(crate::analyze::CONFIG_FILE).and_then(|c| Config::from_json(&c).ok());
-    let results = read("results.json");
+    let run = RunDir::open(dir).ok();
+    let config: Option<Config> = run.as_ref().and_then(|run| run.config().ok());
+    let results = run
+        .and_then(|run| run.results().ok())
+        .filter(|results| !results.is_null());
     let (verdict, found, figures) = match results {
         Some(results) => {
-            let run = crate::report::data::RunData {
+            let run = testbench::report::data::RunData {
                 results,
                 ..Default::default()
             };

@@ -219,7 +219,7 @@ fn a_node_process_dropped_by_a_panic_is_killed_with_its_group() {
 }
 
 fn bench() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_testbench"))
+    Command::new(env!("CARGO_BIN_EXE_glomers"))
 }
 
 #[test]
@@ -294,7 +294,7 @@ fn a_start_that_fails_half_way_leaves_no_node_running() {
     );
     let output = within(Duration::from_secs(60), move || {
         Command::new("sh")
-            .args(["-c", &script, env!("CARGO_BIN_EXE_testbench")])
+            .args(["-c", &script, env!("CARGO_BIN_EXE_glomers")])
             .output()
             .unwrap()
     });
@@ -350,7 +350,7 @@ fn a_full_disk_still_gives_the_verdict_and_its_exit_status() {
     );
     let output = within(Duration::from_secs(60), move || {
         Command::new("sh")
-            .args(["-c", &script, env!("CARGO_BIN_EXE_testbench")])
+            .args(["-c", &script, env!("CARGO_BIN_EXE_glomers")])
             .output()
             .unwrap()
     });

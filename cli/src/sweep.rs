@@ -1,12 +1,12 @@
-//! `sim CHALLENGE`: runs a challenge's node in the deterministic simulator
-//! over a range of seeds, with its official flags or others, and stops at
-//! the first invalid run, which is shrunk, stored and printed with the
-//! command that replays it.
+//! `glomers sim CHALLENGE`: runs a challenge's node in the deterministic
+//! simulator over a range of seeds, with its official flags or others, and
+//! stops at the first invalid run, which is shrunk, stored and printed with
+//! the command that replays it.
 //!
 //! ```text
-//! sim broadcast --seeds 1000                    # seeds 0..1000 of 3c
-//! sim broadcast --seed 17 -- --time-limit 5     # one seed, other flags
-//! sim kafka --check-determinism --seeds 3       # each seed twice, compared
+//! glomers sim broadcast --seeds 1000                    # seeds 0..1000 of 3c
+//! glomers sim broadcast --seed 17 -- --time-limit 5     # one seed, other flags
+//! glomers sim kafka --check-determinism --seeds 3       # each seed twice, compared
 //! ```
 
 use std::process::ExitCode;
@@ -16,40 +16,10 @@ use challenges::gossip::Timing;
 use challenges::nodes::{
     broadcast, counter, echo, g_set, kafka, list_append, raft, txn, unique_ids,
 };
-use clap::Parser;
 use glomers::Ctx;
 use glomers_sim::Sim;
 
-/// Sweeps seeds of a challenge in the deterministic simulator.
-#[derive(Debug, Parser)]
-#[command(name = "sim")]
-struct Args {
-    /// The challenge: echo, unique-ids, broadcast (3c), broadcast-3d,
-    /// g-counter, pn-counter, g-set, kafka, txn, raft or list-append.
-    challenge: String,
-
-    /// How many seeds, from 0 (or `A..B`).
-    #[arg(long, default_value = "100")]
-    seeds: String,
-
-    /// One seed only (a replay): the run is stored with the usual
-    /// artefacts and its summary printed.
-    #[arg(long)]
-    seed: Option<u64>,
-
-    /// Run each seed twice and compare the runs line by line.
-    #[arg(long)]
-    check_determinism: bool,
-
-    /// Take only the workload from the challenge's flags, and the rest
-    /// from those after `--` (the bench's defaults otherwise).
-    #[arg(long)]
-    bare: bool,
-
-    /// The bench's flags, laid over the challenge's own (after `--`).
-    #[arg(last = true)]
-    flags: Vec<String>,
-}
+use crate::args::Sweep as Args;
 
 /// Each challenge's workload and flags when none are given: its official
 /// run (3c for broadcast, so that partitions are in play).
@@ -80,8 +50,8 @@ fn defaults(challenge: &str) -> Option<&'static str> {
     })
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
+/// Runs the sweep `args` asks for and says how the process should exit.
+pub fn run(args: &Args) -> ExitCode {
     let Some(flags) = defaults(&args.challenge) else {
         eprintln!("sim: no challenge `{}`", args.challenge);
         return ExitCode::from(254);
@@ -105,12 +75,12 @@ fn main() -> ExitCode {
         }
     };
     let replay = format!(
-        "cargo run --release -p challenges --bin sim -- {} --seed",
+        "cargo run --release -p glomers-cli -- sim {} --seed",
         args.challenge
     );
     let outcome = match args.challenge.as_str() {
-        "echo" => sweep(|| echo::Echo, &flags, &args, seeds, &replay),
-        "unique-ids" => sweep(|| unique_ids::UniqueIds::new, &flags, &args, seeds, &replay),
+        "echo" => sweep(|| echo::Echo, &flags, args, seeds, &replay),
+        "unique-ids" => sweep(|| unique_ids::UniqueIds::new, &flags, args, seeds, &replay),
         "broadcast" | "broadcast-3d" => sweep(
             || {
                 move |ctx: &Ctx| {
@@ -121,30 +91,30 @@ fn main() -> ExitCode {
                 }
             },
             &flags,
-            &args,
+            args,
             seeds,
             &replay,
         ),
         "g-counter" | "pn-counter" => {
-            sweep(counter::Counter::default, &flags, &args, seeds, &replay)
+            sweep(counter::Counter::default, &flags, args, seeds, &replay)
         }
-        "g-set" => sweep(|| g_set::GSet::new, &flags, &args, seeds, &replay),
-        "kafka" => sweep(|| kafka::Kafka::new, &flags, &args, seeds, &replay),
+        "g-set" => sweep(|| g_set::GSet::new, &flags, args, seeds, &replay),
+        "kafka" => sweep(|| kafka::Kafka::new, &flags, args, seeds, &replay),
         "raft" => sweep(
             || move |ctx: &Ctx| raft::Replica::new(ctx, raft::timing()),
             &flags,
-            &args,
+            args,
             seeds,
             &replay,
         ),
         "list-append" => sweep(
             || list_append::ListAppend::new,
             &flags,
-            &args,
+            args,
             seeds,
             &replay,
         ),
-        _ => sweep(|| txn::Txn::new, &flags, &args, seeds, &replay),
+        _ => sweep(|| txn::Txn::new, &flags, args, seeds, &replay),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -179,7 +149,7 @@ where
     let sim = Sim::new(make, flags)?.replay_with(replay.replace(" --seed", ""));
     if let (Some(seed), false) = (args.seed, args.check_determinism) {
         let run = sim.run(seed)?;
-        let store = testbench::store_simulation(sim.config(), seed, &run)?;
+        let store = glomers_sim::store(sim.config(), seed, &run)?;
         print!("{}", testbench::results::summary(&run.results, &store));
         return if run.valid {
             Ok(())

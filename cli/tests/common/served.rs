@@ -1,4 +1,4 @@
-//! A store with a valid and an invalid run, and `testbench serve` on it.
+//! A store with a valid and an invalid run, and `glomers serve` on it.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -21,10 +21,12 @@ pub fn fresh_store(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs `config` into `store` and returns the run's folder.
+/// Runs `config` into `store`, draws its pictures as `glomers test` does,
+/// and returns the run's folder.
 pub fn run_into(store: &Path, mut config: Config) -> (bool, PathBuf) {
     config.store = store.to_path_buf();
     let outcome = testbench::run(&config).unwrap_or_else(|err| panic!("the run failed: {err}"));
+    glomers_cli::draw(&outcome.store);
     (outcome.valid, outcome.store)
 }
 
@@ -38,7 +40,7 @@ pub fn valid_run(store: &Path) -> PathBuf {
     dir
 }
 
-/// `testbench serve` on a store, stopped when dropped.
+/// `glomers serve` on a store, stopped when dropped.
 pub struct Served {
     child: Child,
     /// `http://127.0.0.1:PORT`.
@@ -47,7 +49,7 @@ pub struct Served {
 
 impl Served {
     pub fn start(store: &Path) -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_testbench"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_glomers"))
             .args(["serve", "--port", "0", "--store"])
             .arg(store)
             .stdout(Stdio::piped())
