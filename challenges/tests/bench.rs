@@ -3,6 +3,9 @@
 //! runs. The rest of the challenges' checks run in the simulator
 //! (`tests/sim.rs`), which is faster and repeatable; one test here checks
 //! that the simulator and the bench agree on the same node and flags.
+//!
+//! Echo is the quick suite's one end-to-end run of a challenge binary;
+//! the others are the long suite (`.ci/run` runs them with `--ignored`).
 
 use testbench::config::{Availability, Concurrency, ConsistencyModel, NemesisKind};
 use testbench::{Config, Workload};
@@ -40,6 +43,7 @@ fn echo_passes() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): challenges/tests/sim.rs checks the same nodes"]
 fn unique_ids_pass_with_partitions_and_total_availability() {
     let mut config = short(
         Workload::UniqueIds,
@@ -66,6 +70,7 @@ fn partitioned(mut config: Config) -> Config {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): challenges/tests/sim.rs checks the same nodes"]
 fn broadcast_on_25_nodes_agrees_with_the_simulator() {
     let mut config = short(
         Workload::Broadcast,
@@ -125,6 +130,7 @@ fn broadcast_on_25_nodes_agrees_with_the_simulator() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): challenges/tests/sim.rs checks the same nodes"]
 fn counters_on_seq_kv_survive_partitions() {
     for workload in [Workload::GCounter, Workload::PnCounter] {
         let config = short(workload, env!("CARGO_BIN_EXE_counter"), 3, 5.0, 100.0);
@@ -135,6 +141,7 @@ fn counters_on_seq_kv_survive_partitions() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): challenges/tests/sim.rs checks the same nodes"]
 fn kafka_passes_on_two_nodes() {
     let mut config = short(Workload::Kafka, env!("CARGO_BIN_EXE_kafka"), 2, 5.0, 300.0);
     config.concurrency = Concurrency::PerNode(2);
@@ -166,6 +173,7 @@ fn txn(nodes: u64, model: ConsistencyModel) -> Config {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): challenges/tests/sim.rs checks the same nodes"]
 fn txn_is_read_committed_and_totally_available_under_partitions() {
     let mut config = txn(3, ConsistencyModel::ReadCommitted);
     config.availability = Some(Availability::Total);
@@ -197,6 +205,7 @@ fn ok_share(results: &serde_json::Value, f: &str) -> (f64, u64) {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): challenges/tests/sim.rs checks the same nodes"]
 fn raft_is_linearizable_and_available_through_partitions_on_three_nodes() {
     let results = assert_valid(&raft(3));
     // About 500 operations in 5 s, in Maelstrom's mix (a tenth reads, a
@@ -217,6 +226,7 @@ fn raft_is_linearizable_and_available_through_partitions_on_three_nodes() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): challenges/tests/sim.rs checks the same nodes"]
 fn raft_is_linearizable_through_partitions_on_five_nodes() {
     let results = assert_valid(&raft(5));
     let (share, ok) = ok_share(&results, "write");
@@ -240,6 +250,7 @@ fn list_append(nodes: u64) -> Config {
 /// The service is never partitioned, so (almost) every transaction
 /// commits; a loaded machine may slow a few past their timeouts.
 #[test]
+#[ignore = "long suite (real time, .ci/run): challenges/tests/sim.rs checks the same nodes"]
 fn list_append_is_strict_serializable_and_available_under_partitions() {
     for nodes in [2, 5] {
         let mut config = partitioned(list_append(nodes));

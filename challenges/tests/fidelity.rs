@@ -18,13 +18,13 @@
 //! noise. So the median of all client operations together is held to
 //! 10 % (the bench's spans -3 to +6 % of Maelstrom's over eleven runs),
 //! and each operation's median to 25 % (the bench's `broadcast` median
-//! reached +20 % once in those runs; see README, "Side by side with the
-//! real Maelstrom").
+//! reached +20 % once in those runs; see `docs/bench.md`, "Side by side
+//! with the real Maelstrom").
 //!
-//! The nodes and the bench are built optimized even in test builds (the
-//! workspace's `profile.dev.package` settings): a debug build's own time
-//! per message would show as latency, and Maelstrom's runs were of
-//! release builds.
+//! It is the long suite's, run on the release build (`.ci/run`: `cargo
+//! test --release --workspace -- --ignored`): a debug build's own time per
+//! message would show as latency, and Maelstrom's runs were of release
+//! builds.
 
 use testbench::history::History;
 use testbench::Config;
@@ -40,6 +40,7 @@ fn within(what: &str, bench: f64, maelstrom: f64, tolerance: f64) {
 }
 
 #[test]
+#[ignore = "long suite (real time, release build, .ci/run)"]
 fn broadcast_on_the_official_3d_run_agrees_with_maelstrom() {
     let (reference, maelstrom) =
         testbench::reference::load("broadcast-glomers-150ms").unwrap_or_else(|err| panic!("{err}"));

@@ -14,12 +14,12 @@
 //! for a run stopped by Ctrl-C or `SIGTERM`.
 
 pub mod args;
+mod draw;
 pub mod official;
 pub mod serve;
 pub mod sweep;
 
 use std::ffi::OsString;
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -28,6 +28,7 @@ use testbench::store::RunDir;
 use testbench::{Config, Outcome};
 
 use args::{Cli, Command};
+pub use draw::draw;
 
 /// Bad arguments, as Jepsen's command line reports them.
 pub const BAD_ARGUMENTS: u8 = 254;
@@ -90,15 +91,6 @@ pub fn usage_error(err: clap::Error) -> ExitCode {
     let code = if err.use_stderr() { BAD_ARGUMENTS } else { 0 };
     let _ = err.print();
     ExitCode::from(code)
-}
-
-/// Draws the pictures of the stored run in `dir` (a failure is reported on
-/// stderr: drawing never changes a verdict).
-pub fn draw(dir: &Path) {
-    match RunDir::open(dir) {
-        Ok(run) => testbench::report::draw_or_warn(&run),
-        Err(err) => console::warn(&err),
-    }
 }
 
 /// Runs the test `--test-count` times, stopping at the first run that is

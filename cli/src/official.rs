@@ -142,7 +142,7 @@ fn run_one(challenge: &Challenge, bin: &Path, store: &Path) -> Result<Value, Str
     config.bin = bin.to_path_buf();
     config.store = store.to_path_buf();
     let outcome = testbench::run(&config)?;
-    crate::draw(&outcome.store);
+    crate::draw::draw(&outcome.store);
     Ok(outcome.results)
 }
 

@@ -19,8 +19,8 @@ use serde::de::DeserializeOwned;
 use serde::ser::{Error as _, SerializeMap};
 use serde::Serialize;
 
-use crate::message::Request;
-use crate::{Error, Responder};
+use crate::error::Error;
+use crate::message::{Request, Responder};
 
 /// A question about `T`, answered by which trait's method a call finds.
 pub struct Probe<T>(PhantomData<fn() -> T>);

@@ -18,11 +18,12 @@ use smol::channel::{self, Receiver, Sender, TrySendError};
 use smol::LocalExecutor;
 
 use crate::env::{Clock, Env};
+use crate::error::Error;
 use crate::kv::{Ack, Kv};
+use crate::log;
 use crate::message::{parse_reply, Body, Outgoing, ReplyTo};
 use crate::node::LocalFuture;
 use crate::panic::Guarded;
-use crate::{log, Error};
 
 /// How long [`Ctx::rpc`] waits for a reply unless told otherwise.
 pub const DEFAULT_RPC_TIMEOUT: Duration = Duration::from_secs(1);

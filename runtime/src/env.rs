@@ -23,7 +23,7 @@ pub const STDIO_QUEUE: usize = 1024;
 /// How many batches of lines the queue from stdin holds.
 const STDIN_BATCHES: usize = 8;
 
-/// A source of time for timeouts, periodic tasks and [`Ctx::now`](crate::Ctx::now).
+/// A source of time for timeouts, periodic tasks and [`Ctx::now`](crate::ctx::Ctx::now).
 pub trait Clock {
     /// The current time, as a duration since the Unix epoch.
     fn now(&self) -> Duration;

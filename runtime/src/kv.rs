@@ -5,7 +5,8 @@ use std::future::Future;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::{Ctx, Error, ErrorCode};
+use crate::ctx::Ctx;
+use crate::error::{Error, ErrorCode};
 
 /// A reply that carries nothing but its type, such as `write_ok`; use it as
 /// the reply type of [`Ctx::rpc`] when only success matters.

@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::{log, Ctx, Error, ErrorCode};
+use crate::ctx::Ctx;
+use crate::error::{Error, ErrorCode};
+use crate::log;
 
 /// An incoming line: `{"src", "dest", "body"}` with the body left unparsed.
 #[derive(Deserialize)]

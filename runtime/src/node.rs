@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::message::Request;
-use crate::{Ctx, Responder};
+use crate::ctx::Ctx;
+use crate::message::{Request, Responder};
 
 /// The node's state, owned by the runtime.
 pub type Shared<S> = Rc<RefCell<S>>;

@@ -8,7 +8,7 @@
 //! panicked) hands its address to the `Ctx` instead of logging it as
 //! forgotten, and [`crashed`] answers them.
 //!
-//! [`Responder`]: crate::Responder
+//! [`Responder`]: crate::message::Responder
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -18,8 +18,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::log;
 use crate::node::LocalFuture;
-use crate::{log, Ctx, Error};
 
 /// Runs `f`; if it panics, reports the panic as `what`'s and returns `None`.
 pub(crate) fn catch<R>(ctx: &Ctx, what: &dyn fmt::Display, f: impl FnOnce() -> R) -> Option<R> {

@@ -7,14 +7,14 @@ use std::rc::Rc;
 use serde::Deserialize;
 use smol::LocalExecutor;
 
-use crate::ctx::Delivery;
+use crate::ctx::{Ctx, Delivery};
 use crate::env::{Env, Transport};
-use crate::message::Request;
-use crate::message::{Header, Ids, Incoming};
+use crate::error::Error;
+use crate::log;
+use crate::message::{Header, Ids, Incoming, Request, Responder};
 use crate::node::{Handlers, Periodic, Shared};
 use crate::panic::{catch, Guarded};
 use crate::start::{Start, Starting};
-use crate::{log, Ctx, Error, Responder};
 
 /// Runs a node on stdin and stdout until stdin closes.
 ///

@@ -4,8 +4,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::ctx::Ctx;
+use crate::error::Error;
 use crate::node::Handlers;
-use crate::{Ctx, Error};
 
 /// Something [`run`](crate::run) can start: the node's state itself, or a
 /// function that builds it at `init` from the [`Ctx`] (which knows the node

@@ -34,9 +34,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use smol::channel::Sender;
 
+use crate::ctx::Ctx;
 use crate::env::{Env, Remote, Transport};
 use crate::start::Start;
-use crate::Ctx;
 
 /// A [`Ctx`] outside any running node, initialised as `node_id` among
 /// `node_ids`, with the far end of its transport: for unit tests of code that

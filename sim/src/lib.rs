@@ -3,7 +3,7 @@
 //! Runs whole clusters of `#[maelstrom_node]` nodes in one process, on
 //! virtual time, through the test bench's own engine: the same workloads,
 //! network (Maelstrom's delivery, partitions, and faults beyond it),
-//! services and checkers as `testbench test`, but time jumps to the next
+//! services and checkers as `glomers test`, but time jumps to the next
 //! thing that happens, so a 20 s run costs only the work done in it, and
 //! one seed gives one run, byte for byte.
 //!
@@ -85,7 +85,7 @@ pub enum Replay {
 pub struct Failure {
     /// The failing seed.
     pub seed: u64,
-    /// The flags of the smallest failing case found (as `testbench test`
+    /// The flags of the smallest failing case found (as `glomers test`
     /// takes them).
     pub flags: String,
     /// That case's results.
@@ -159,7 +159,7 @@ where
     How: 'static,
 {
     /// A simulator of the nodes `make` builds, under the bench's `flags`
-    /// (as `testbench test` takes them, without `--bin`: `-w broadcast
+    /// (as `glomers test` takes them, without `--bin`: `-w broadcast
     /// --node-count 5 --nemesis partition`).
     pub fn new(make: F, flags: &str) -> Result<Self, String> {
         Ok(Sim {

@@ -124,7 +124,7 @@ pub fn signature(results: &Value) -> BTreeSet<String> {
 }
 
 /// The flags that describe `config`'s run (all but the workload, the
-/// binary and the store), as `testbench test` takes them: those whose
+/// binary and the store), as `glomers test` takes them: those whose
 /// values differ from the workload's defaults.
 pub fn flags(config: &Config) -> String {
     let defaults = crate::flags::parse_flags(&format!("-w {}", config.workload.name()))

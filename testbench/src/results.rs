@@ -55,7 +55,7 @@ pub fn assemble(inputs: Inputs<'_>) -> Value {
 
 /// What a run's results hold that its history cannot tell: the message
 /// counts, what the nodes did wrong, whether the run was interrupted, what
-/// the nemesis did and the bench's own figures. `testbench analyze` takes
+/// the nemesis did and the bench's own figures. `glomers analyze` takes
 /// them from the stored results.
 #[derive(Debug, Clone)]
 pub struct Facts {

@@ -1,6 +1,13 @@
 //! A checker is trusted only once it has failed a node known to be wrong:
 //! each known-bad node must be rejected for its own anomaly, and a correct
 //! node for the same workload must pass.
+//!
+//! These Python nodes run as processes on the real clock, so most of the
+//! file is the long suite (`.ci/run` runs it with `--ignored`); the
+//! simulator's known-bad tests (`sim/tests/known_bad*.rs`) check the same
+//! verdicts on DSL ports of the same nodes in a fraction of the time. The
+//! tests left in the quick suite are the ones about processes: garbage on
+//! stdout, a node that exits, a node that never answers `init`.
 
 mod common;
 
@@ -10,6 +17,7 @@ use testbench::config::ConsistencyModel;
 use testbench::Workload;
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn an_echo_that_alters_the_payload_is_rejected() {
     let (valid, results) = run(&config(
         Workload::Echo,
@@ -27,6 +35,7 @@ fn an_echo_that_alters_the_payload_is_rejected() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn colliding_unique_ids_are_rejected_and_named() {
     let (valid, results) = run(&config(
         Workload::UniqueIds,
@@ -49,6 +58,7 @@ fn colliding_unique_ids_are_rejected_and_named() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn a_bad_node_shows_the_same_anomaly_under_the_same_seed() {
     let runs: Vec<_> = (0..2)
         .map(|_| {
@@ -88,6 +98,7 @@ fn a_bad_node_shows_the_same_anomaly_under_the_same_seed() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn a_broadcast_that_never_gossips_loses_values() {
     let (valid, results) = run(&config(
         Workload::Broadcast,
@@ -106,6 +117,7 @@ fn a_broadcast_that_never_gossips_loses_values() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn gossiping_once_passes_without_partitions_and_fails_with_them() {
     let calm = config(Workload::Broadcast, "broadcast.py", &["once"], 5, 3.0, 10.0);
     let (valid, results) = run(&calm);
@@ -124,6 +136,7 @@ fn gossiping_once_passes_without_partitions_and_fails_with_them() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn a_broadcast_that_retries_survives_partitions() {
     let stormy = partitioned(
         config(
@@ -143,6 +156,7 @@ fn a_broadcast_that_retries_survives_partitions() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn a_counter_that_counts_only_local_adds_is_rejected() {
     let (valid, results) = run(&config(
         Workload::GCounter,
@@ -162,6 +176,7 @@ fn a_counter_that_counts_only_local_adds_is_rejected() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn crdt_counters_pass_with_partitions() {
     for workload in [Workload::GCounter, Workload::PnCounter] {
         let stormy = partitioned(config(workload, "counter.py", &["crdt"], 3, 4.0, 20.0), 1.0);
@@ -171,6 +186,7 @@ fn crdt_counters_pass_with_partitions() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn a_g_set_that_forgets_elements_is_rejected() {
     let (valid, results) = run(&config(
         Workload::GSet,
@@ -189,6 +205,7 @@ fn a_g_set_that_forgets_elements_is_rejected() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn a_gossiping_g_set_passes() {
     let stormy = partitioned(
         config(Workload::GSet, "g_set.py", &["gossip"], 3, 4.0, 20.0),
@@ -256,6 +273,7 @@ fn a_node_that_never_answers_init_is_named() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn a_lin_kv_proxy_is_linearizable_and_local_reads_are_not() {
     let mut proxy = partitioned(
         config(Workload::LinKv, "lin_kv.py", &["proxy"], 3, 4.0, 50.0),
@@ -295,6 +313,7 @@ fn kafka(mode: &str, nodes: u64) -> testbench::Config {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn kafka_logs_on_one_node_pass() {
     let (valid, results) = run(&kafka("single", 1));
     assert!(valid, "{}", results["workload"]);
@@ -303,6 +322,7 @@ fn kafka_logs_on_one_node_pass() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn a_kafka_led_by_one_node_passes_under_partitions() {
     let (valid, results) = run(&partitioned(kafka("leader", 3), 1.0));
     assert!(valid, "{}", results["workload"]);
@@ -310,6 +330,7 @@ fn a_kafka_led_by_one_node_passes_under_partitions() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn kafka_offsets_kept_per_node_collide() {
     let (valid, results) = run(&kafka("per-node", 2));
     assert!(!valid);
@@ -321,6 +342,7 @@ fn kafka_offsets_kept_per_node_collide() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn a_kafka_that_loses_acknowledged_sends_is_rejected() {
     let (valid, results) = run(&kafka("lose", 1));
     assert!(!valid);
@@ -331,6 +353,7 @@ fn a_kafka_that_loses_acknowledged_sends_is_rejected() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn a_kafka_whose_polls_skip_is_rejected() {
     let (valid, results) = run(&kafka("skip", 1));
     assert!(!valid);
@@ -348,6 +371,7 @@ fn txn(workload: Workload, mode: &str, models: &[ConsistencyModel]) -> testbench
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn serial_transactions_on_one_node_are_strict_serializable() {
     for workload in [Workload::TxnRwRegister, Workload::TxnListAppend] {
         let (valid, results) = run(&txn(
@@ -361,6 +385,7 @@ fn serial_transactions_on_one_node_are_strict_serializable() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn transactions_led_by_one_node_pass_under_partitions() {
     for workload in [Workload::TxnRwRegister, Workload::TxnListAppend] {
         let mut config = partitioned(
@@ -377,6 +402,7 @@ fn transactions_led_by_one_node_pass_under_partitions() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn replicated_last_writer_wins_is_read_committed_but_not_serializable() {
     let mut config = partitioned(
         txn(
@@ -410,6 +436,7 @@ fn replicated_last_writer_wins_is_read_committed_but_not_serializable() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn intermediate_writes_made_visible_are_g1b() {
     let (valid, results) = run(&txn(
         Workload::TxnRwRegister,
@@ -423,6 +450,7 @@ fn intermediate_writes_made_visible_are_g1b() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn aborted_writes_made_visible_are_g1a() {
     let mut config = txn(
         Workload::TxnRwRegister,
@@ -438,6 +466,7 @@ fn aborted_writes_made_visible_are_g1a() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests/known_bad*.rs check the same verdicts"]
 fn a_list_append_that_loses_an_append_is_rejected() {
     let (valid, results) = run(&txn(
         Workload::TxnListAppend,

@@ -1,6 +1,10 @@
 //! The nemesis's faults against real node processes: partitions, kills
 //! (the process dies with its state; a fresh one gets `init` again) and
 //! pauses, each recorded in the history as Jepsen records them.
+//!
+//! The quick suite keeps the one test that kills, restarts, pauses and
+//! resumes real processes; the others are the long suite (`.ci/run`), and
+//! the simulator's tests check the same faults on virtual time.
 
 mod common;
 
@@ -83,6 +87,7 @@ fn killed_nodes_restart_fresh_and_paused_ones_resume() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests check the same faults"]
 fn a_kill_loses_the_state_of_an_in_memory_counter() {
     // One node that keeps its counts in memory only: a kill forgets them
     // (with no peer to learn them back from), so the final read comes up
@@ -108,6 +113,7 @@ fn a_kill_loses_the_state_of_an_in_memory_counter() {
 }
 
 #[test]
+#[ignore = "long suite (real time, .ci/run): sim/tests check the same faults"]
 fn partitions_appear_in_the_history_with_their_grudges() {
     let config = faulty(
         config(Workload::Echo, "echo.py", &[], 3, 3.0, 10.0),

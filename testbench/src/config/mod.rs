@@ -32,7 +32,7 @@ struct Flags {
 /// One test run, as `maelstrom test` takes it.
 ///
 /// It is stored with each run as `test.json` (field names are the flags'
-/// names, values as the flags take them), so that `testbench analyze` can
+/// names, values as the flags take them), so that `glomers analyze` can
 /// judge the run again; see [`Config::to_json`] and [`Config::from_json`].
 #[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -193,7 +193,7 @@ impl Config {
         config
     }
 
-    /// The configuration `testbench test` makes of `flags` (words
+    /// The configuration `glomers test` makes of `flags` (words
     /// separated by white space; `--bin` may be left out).
     ///
     /// ```

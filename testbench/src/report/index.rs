@@ -20,13 +20,13 @@ pub fn mark_name(value: &Value) -> String {
     format!("value-{value}")
 }
 
-/// `testbench test` with the flags that differ from their defaults (and
+/// `glomers test` with the flags that differ from their defaults (and
 /// the seed), as the run's `test.json` records them.
 pub fn command_line(config: &Config) -> String {
     let stored = config.to_json();
     let defaults = Config::new(config.workload, config.bin.clone()).to_json();
     let mut line = format!(
-        "testbench test -w {} --bin {}",
+        "glomers test -w {} --bin {}",
         config.workload.name(),
         config.bin.display()
     );
@@ -310,7 +310,7 @@ mod tests {
         config.args = vec!["500".into()];
         assert_eq!(
             command_line(&config),
-            "testbench test -w broadcast --bin target/release/broadcast --nemesis partition \
+            "glomers test -w broadcast --bin target/release/broadcast --nemesis partition \
              --node-count 25 --rate 100.0 --seed 9 -- 500"
         );
     }
