@@ -20,7 +20,8 @@ use serde::ser::{Error as _, SerializeMap};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::message::{Request, Responder};
+use crate::message::Request;
+use crate::responder::Responder;
 
 /// A question about `T`, answered by which trait's method a call finds.
 pub struct Probe<T>(PhantomData<fn() -> T>);

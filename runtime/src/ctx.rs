@@ -1,7 +1,6 @@
 //! [`Ctx`]: the node's handle on the runtime (identity, sending, RPC, time,
 //! randomness, spawning).
 
-use std::borrow::Cow;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -12,21 +11,27 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use smol::channel::{self, Receiver, Sender, TrySendError};
 use smol::LocalExecutor;
 
 use crate::env::{Clock, Env};
 use crate::error::Error;
-use crate::kv::{Ack, Kv};
 use crate::log;
 use crate::message::{parse_reply, Body, Outgoing, ReplyTo};
-use crate::node::LocalFuture;
-use crate::panic::Guarded;
 
 /// How long [`Ctx::rpc`] waits for a reply unless told otherwise.
 pub const DEFAULT_RPC_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A future the runtime drives on the node's executor (the one a [`Ctx`]
+/// spawns on), boxed: a periodic method's async run, a guarded task.
+pub type LocalFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// A reply that carries nothing but its type, such as `write_ok`; use it as
+/// the reply type of [`Ctx::rpc`] when only success matters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct Ack {}
 
 /// The runtime, as seen from a handler: who this node is, and how it sends
 /// messages, calls peers and services, reads the clock and spawns tasks.
@@ -340,46 +345,6 @@ impl Ctx {
         self.inner.rpc_timeout.set(timeout);
     }
 
-    /// A client for Maelstrom's linearizable key-value service `lin-kv`.
-    ///
-    /// ```
-    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
-    /// assert_eq!(ctx.lin_kv().service(), "lin-kv");
-    /// ```
-    pub fn lin_kv(&self) -> Kv {
-        self.kv("lin-kv")
-    }
-
-    /// A client for the sequentially consistent `seq-kv` service.
-    ///
-    /// ```
-    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
-    /// assert_eq!(ctx.seq_kv().service(), "seq-kv");
-    /// ```
-    pub fn seq_kv(&self) -> Kv {
-        self.kv("seq-kv")
-    }
-
-    /// A client for the last-write-wins `lww-kv` service.
-    ///
-    /// ```
-    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
-    /// assert_eq!(ctx.lww_kv().service(), "lww-kv");
-    /// ```
-    pub fn lww_kv(&self) -> Kv {
-        self.kv("lww-kv")
-    }
-
-    /// A client for the key-value service with node id `service`.
-    ///
-    /// ```
-    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
-    /// assert_eq!(ctx.kv("my-kv").service(), "my-kv");
-    /// ```
-    pub fn kv(&self, service: &str) -> Kv {
-        Kv::new(self.clone(), service)
-    }
-
     /// The time from the node's clock, as a duration since the Unix epoch.
     ///
     /// ```
@@ -434,35 +399,14 @@ impl Ctx {
         self.inner.rng.borrow_mut().u64(..bound)
     }
 
-    /// Runs `future` on the node's executor, beside the handlers; it is
-    /// dropped when the node stops (and not started if it has stopped). A
-    /// panic in it ends the task, not the node, and is logged.
-    ///
-    /// ```no_run
-    /// # use glomers::prelude::*;
-    /// # use std::time::Duration;
-    /// # #[derive(Serialize)] #[serde(tag = "type", rename = "ping")] struct Ping {}
-    /// /// Pings every peer once a second, beside the handlers.
-    /// fn start_pinging(ctx: &Ctx) {
-    ///     let ctx = ctx.clone();
-    ///     ctx.clone().spawn(async move {
-    ///         loop {
-    ///             for peer in ctx.peers() {
-    ///                 ctx.send(peer, &Ping {});
-    ///             }
-    ///             ctx.sleep(Duration::from_secs(1)).await;
-    ///         }
-    ///     });
-    /// }
-    /// ```
-    pub fn spawn(&self, future: impl Future<Output = ()> + 'static) {
-        self.spawn_guarded("a task spawned with `Ctx::spawn`", Box::pin(future));
-    }
-
-    /// Spawns `future` with its panics caught and reported as `what`'s.
-    pub(crate) fn spawn_guarded(&self, what: impl Into<Cow<'static, str>>, future: LocalFuture) {
+    /// Runs `future` on the node's executor as it is, with no panic
+    /// boundary: a panic in it would end the node. For the runtime's own
+    /// tasks that cannot panic, and for guarded ones (`Ctx::spawn` and
+    /// `Ctx::spawn_guarded`, in the panic module). It is dropped when the
+    /// node stops (and not started if it has stopped).
+    pub(crate) fn spawn_unguarded(&self, future: impl Future<Output = ()> + 'static) {
         if let Some(executor) = self.inner.executor.upgrade() {
-            executor.spawn(Guarded::new(self, what, future)).detach();
+            executor.spawn(future).detach();
         }
     }
 
@@ -483,7 +427,8 @@ impl Ctx {
         Delivery::Delivered
     }
 
-    /// Keeps a request a panic left unanswered, for [`crate::panic`].
+    /// Keeps a request a panic left unanswered, for the panic boundary to
+    /// answer.
     pub(crate) fn orphan(&self, reply_to: ReplyTo) {
         self.inner.orphans.borrow_mut().push(reply_to);
     }
@@ -551,11 +496,9 @@ impl Ctx {
                 Err(TrySendError::Full(line)) => outbox.backlog.borrow_mut().push_back(line),
             }
             outbox.draining.set(true);
+            // Unguarded: moving lines between two queues cannot panic.
             let ctx = self.clone();
-            self.spawn_guarded(
-                "the outgoing backlog",
-                Box::pin(async move { ctx.drain().await }),
-            );
+            self.spawn_unguarded(async move { ctx.drain().await });
         } else {
             outbox.backlog.borrow_mut().push_back(line);
         }

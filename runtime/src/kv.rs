@@ -5,13 +5,8 @@ use std::future::Future;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::ctx::Ctx;
+use crate::ctx::{Ack, Ctx};
 use crate::error::{Error, ErrorCode};
-
-/// A reply that carries nothing but its type, such as `write_ok`; use it as
-/// the reply type of [`Ctx::rpc`] when only success matters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-pub struct Ack {}
 
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -64,6 +59,50 @@ struct ReadOk<V> {
 pub struct Kv {
     ctx: Ctx,
     service: String,
+}
+
+// The clients' constructors: here rather than in `ctx`, so that `Ctx` does
+// not depend on the clients it makes.
+impl Ctx {
+    /// A client for Maelstrom's linearizable key-value service `lin-kv`.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// assert_eq!(ctx.lin_kv().service(), "lin-kv");
+    /// ```
+    pub fn lin_kv(&self) -> Kv {
+        self.kv("lin-kv")
+    }
+
+    /// A client for the sequentially consistent `seq-kv` service.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// assert_eq!(ctx.seq_kv().service(), "seq-kv");
+    /// ```
+    pub fn seq_kv(&self) -> Kv {
+        self.kv("seq-kv")
+    }
+
+    /// A client for the last-write-wins `lww-kv` service.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// assert_eq!(ctx.lww_kv().service(), "lww-kv");
+    /// ```
+    pub fn lww_kv(&self) -> Kv {
+        self.kv("lww-kv")
+    }
+
+    /// A client for the key-value service with node id `service`.
+    ///
+    /// ```
+    /// let (ctx, _) = glomers::testing::detached_ctx("n1", &["n1", "n2", "n3"]);
+    /// assert_eq!(ctx.kv("my-kv").service(), "my-kv");
+    /// ```
+    pub fn kv(&self, service: &str) -> Kv {
+        Kv::new(self.clone(), service)
+    }
 }
 
 impl Kv {

@@ -36,6 +36,18 @@
 #![doc = include_str!("../../macros/src/dsl.md")]
 #![warn(missing_docs, missing_debug_implementations)]
 
+// Layers, bottom to top: a module imports only from the layers below it
+// (and, within a layer, from the modules listed before it); no circle.
+//
+// 1. `error`, `raw`, `log`, `collections`: leaves.
+// 2. `env` (transport, clock), `message` (the wire format, the request and
+//    its reply's address; nothing that sends).
+// 3. `ctx`: `Ctx`, sending, RPC (`Ack`), the executor (`LocalFuture`).
+// 4. `responder`, then `kv`, `panic` (the boundary, with `Ctx::spawn`) and
+//    `node` (the contract with generated code), on `ctx` and `responder`.
+// 5. `checks`, `start`.
+// 6. `runtime`: the event loop, on all of the above.
+// 7. `testing`; this file re-exports.
 mod checks;
 pub mod collections;
 mod ctx;
@@ -47,18 +59,19 @@ mod message;
 mod node;
 mod panic;
 mod raw;
+mod responder;
 mod runtime;
 mod start;
 pub mod testing;
 
 // What a node author uses.
-pub use ctx::{Ctx, RpcReply, DEFAULT_RPC_TIMEOUT};
+pub use ctx::{Ack, Ctx, RpcReply, DEFAULT_RPC_TIMEOUT};
 pub use error::{Error, ErrorCode};
 pub use glomers_macros::{every, handle, init, maelstrom_node};
-pub use kv::{Ack, Kv};
-pub use message::Responder;
+pub use kv::Kv;
 pub use node::{Node, Src};
 pub use raw::RawJson;
+pub use responder::Responder;
 pub use runtime::run;
 pub use start::{IntoNode, Start};
 
@@ -94,13 +107,13 @@ pub mod __private {
     pub use serde_json;
 
     pub use crate::checks::*;
+    pub use crate::ctx::LocalFuture;
     pub use crate::message::Request;
-    pub use crate::node::{
-        Handlers, LocalFuture, OneMaelstromNodeImplBlockPerStruct, Periodic, Shared,
-    };
+    pub use crate::node::{Handlers, OneMaelstromNodeImplBlockPerStruct, Periodic, Shared};
     pub use crate::start::{how, Starting};
 
-    use crate::Ctx;
+    use crate::ctx::Ctx;
+    use crate::node::Node;
 
     /// Implemented by `#[maelstrom_node]` on the struct.
     #[diagnostic::on_unimplemented(
@@ -114,8 +127,8 @@ pub mod __private {
     pub const fn assert_node_struct<S: NodeStruct>() {}
 
     /// An async method's `Node<Self>`: a handle on the state, one per run.
-    pub fn node_handle<S>(state: &Shared<S>) -> crate::Node<S> {
-        crate::Node::new(state)
+    pub fn node_handle<S>(state: &Shared<S>) -> Node<S> {
+        Node::new(state)
     }
 
     /// Runs a synchronous method with the state borrowed for the call only

@@ -2,20 +2,16 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::future::Future;
 use std::ops::Deref;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::ctx::Ctx;
-use crate::message::{Request, Responder};
+use crate::ctx::{Ctx, LocalFuture};
+use crate::message::Request;
+use crate::responder::Responder;
 
 /// The node's state, owned by the runtime.
 pub type Shared<S> = Rc<RefCell<S>>;
-
-/// A future the runtime drives on the node's executor.
-pub type LocalFuture = Pin<Box<dyn Future<Output = ()>>>;
 
 /// An `async` handler's access to the node's state.
 ///

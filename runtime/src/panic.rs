@@ -3,12 +3,15 @@
 //! stderr, and every request it left unanswered gets error 13 (crash,
 //! indefinite) with the panic's message. The node keeps serving.
 //!
+//! Spawning user code goes through it, so [`Ctx::spawn`] and
+//! `Ctx::spawn_guarded` are here, in an `impl Ctx` of this module.
+//!
 //! The requests to answer are found through their [`Responder`]s: one
 //! dropped while a panic unwinds (or while the runtime drops a future that
 //! panicked) hands its address to the `Ctx` instead of logging it as
 //! forgotten, and [`crashed`] answers them.
 //!
-//! [`Responder`]: crate::message::Responder
+//! [`Responder`]: crate::responder::Responder
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -18,10 +21,44 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, LocalFuture};
 use crate::error::Error;
 use crate::log;
-use crate::node::LocalFuture;
+use crate::responder::reply_error;
+
+// Spawning user code: here, behind the boundary, rather than in `ctx`, which
+// the boundary itself builds on.
+impl Ctx {
+    /// Runs `future` on the node's executor, beside the handlers; it is
+    /// dropped when the node stops (and not started if it has stopped). A
+    /// panic in it ends the task, not the node, and is logged.
+    ///
+    /// ```no_run
+    /// # use glomers::prelude::*;
+    /// # use std::time::Duration;
+    /// # #[derive(Serialize)] #[serde(tag = "type", rename = "ping")] struct Ping {}
+    /// /// Pings every peer once a second, beside the handlers.
+    /// fn start_pinging(ctx: &Ctx) {
+    ///     let ctx = ctx.clone();
+    ///     ctx.clone().spawn(async move {
+    ///         loop {
+    ///             for peer in ctx.peers() {
+    ///                 ctx.send(peer, &Ping {});
+    ///             }
+    ///             ctx.sleep(Duration::from_secs(1)).await;
+    ///         }
+    ///     });
+    /// }
+    /// ```
+    pub fn spawn(&self, future: impl Future<Output = ()> + 'static) {
+        self.spawn_guarded("a task spawned with `Ctx::spawn`", Box::pin(future));
+    }
+
+    /// Spawns `future` with its panics caught and reported as `what`'s.
+    pub(crate) fn spawn_guarded(&self, what: impl Into<Cow<'static, str>>, future: LocalFuture) {
+        self.spawn_unguarded(Guarded::new(self, what, future));
+    }
+}
 
 /// Runs `f`; if it panics, reports the panic as `what`'s and returns `None`.
 pub(crate) fn catch<R>(ctx: &Ctx, what: &dyn fmt::Display, f: impl FnOnce() -> R) -> Option<R> {
@@ -95,7 +132,7 @@ fn crashed(ctx: &Ctx, what: &dyn fmt::Display, payload: Box<dyn Any + Send>) {
     ));
     for orphan in orphans {
         let text = format!("`{}` crashed: {what} panicked: {message}", orphan.kind);
-        orphan.error(&Error::crash(text));
+        reply_error(ctx, orphan, &Error::crash(text));
     }
 }
 

@@ -11,9 +11,10 @@ use crate::ctx::{Ctx, Delivery};
 use crate::env::{Env, Transport};
 use crate::error::Error;
 use crate::log;
-use crate::message::{Header, Ids, Incoming, Request, Responder};
+use crate::message::{Header, Ids, Incoming, Request};
 use crate::node::{Handlers, Periodic, Shared};
 use crate::panic::{catch, Guarded};
+use crate::responder::{reply_error, Responder};
 use crate::start::{Start, Starting};
 
 /// Runs a node on stdin and stdout until stdin closes.
@@ -287,23 +288,25 @@ impl<How, N: Start<How>> Router<How, N> {
             return self.refuse(&message, &request, Error::temporarily_unavailable(text));
         };
         if !N::Node::TYPES.contains(&kind) {
-            return request
-                .reply_to(&self.ctx)
-                .error(&Error::not_supported(format!(
+            return reply_error(
+                &self.ctx,
+                request.reply_to(),
+                &Error::not_supported(format!(
                     "this node does not handle `{kind}`; it handles {}",
                     N::Node::TYPES.join(", ")
-                )));
+                )),
+            );
         }
         let what = format_args!("the `{kind}` handler");
         let parsed = catch(&self.ctx, &what, || {
             N::Node::dispatch(state, &self.ctx, request)
         });
         if let Some(Err(err)) = parsed {
-            request
-                .reply_to(&self.ctx)
-                .error(&Error::malformed_request(format!(
-                    "bad `{kind}` body: {err}"
-                )));
+            reply_error(
+                &self.ctx,
+                request.reply_to(),
+                &Error::malformed_request(format!("bad `{kind}` body: {err}")),
+            );
         }
     }
 
@@ -353,11 +356,11 @@ impl<How, N: Start<How>> Router<How, N> {
     /// Answers `request` with `error`, from the id it was addressed to when
     /// the node has none yet.
     fn refuse(&self, message: &Incoming<'_>, request: &Request<'_>, error: Error) {
-        let mut reply_to = request.reply_to(&self.ctx);
+        let mut reply_to = request.reply_to();
         if !self.ctx.is_initialised() {
             reply_to.from = message.dest.as_deref().map(str::to_owned);
         }
-        reply_to.error(&error);
+        reply_error(&self.ctx, reply_to, &error);
     }
 
     fn init(&mut self, message: &Incoming<'_>, request: &Request<'_>) {
@@ -372,10 +375,14 @@ impl<How, N: Start<How>> Router<How, N> {
             }
         };
         if self.ctx.is_initialised() {
-            return request.reply_to(&self.ctx).error(&Error::abort(format!(
-                "already initialised as {}; this init was ignored",
-                self.ctx.node_id()
-            )));
+            return reply_error(
+                &self.ctx,
+                request.reply_to(),
+                &Error::abort(format!(
+                    "already initialised as {}; this init was ignored",
+                    self.ctx.node_id()
+                )),
+            );
         }
         if let Some(problem) = fields.problem() {
             return self.refuse(
@@ -390,7 +397,7 @@ impl<How, N: Start<How>> Router<How, N> {
             return; // unreachable: `start` goes with the first valid init
         };
         self.ctx.initialise(fields.node_id, fields.node_ids);
-        let responder: Responder = Responder::new(request.reply_to(&self.ctx));
+        let responder: Responder = Responder::new(&self.ctx, request.reply_to());
         // The responder goes into the closure and comes back out: if the
         // constructor panics, it is dropped while unwinding and answered
         // with error 13 naming the panic.

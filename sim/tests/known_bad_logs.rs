@@ -287,6 +287,96 @@ mod txn {
     }
 }
 
+/// Transactions on two nodes whose writes are replicated to the peer one
+/// by one, as each happens (the peer applies each at once): a client of
+/// the peer can read a transaction's intermediate write between two of
+/// them (G1b). Maelstrom caught such a node in 2 of 2 runs of 10 s; the
+/// race needs a client's request to reach the peer in the few tens of
+/// microseconds between two lines one handler wrote, which only the host
+/// model's per-line time (Maelstrom's output thread parsing each line)
+/// leaves open: with `--host-timing ideal` the simulator never sees it.
+mod eager {
+    use std::collections::BTreeMap;
+
+    use glomers::prelude::*;
+
+    /// `["r", key, null]` or `["w", key, value]`.
+    type MicroOp = (String, u64, Value);
+
+    #[maelstrom_node]
+    #[derive(Default)]
+    pub struct Eager {
+        store: BTreeMap<u64, Value>,
+    }
+
+    #[maelstrom_node]
+    impl Eager {
+        #[handle("txn")]
+        fn txn(&mut self, ctx: &Ctx, txn: Vec<MicroOp>) -> TxnOk {
+            let mut done = Vec::new();
+            for (f, key, value) in txn {
+                if f == "r" {
+                    let read = self.store.get(&key).cloned().unwrap_or(Value::Null);
+                    done.push((f, key, read));
+                    continue;
+                }
+                self.store.insert(key, value.clone());
+                for peer in ctx.peers() {
+                    let apply = EagerMsg::Apply {
+                        key,
+                        value: value.clone(),
+                    };
+                    ctx.send(peer, &apply);
+                }
+                done.push((f, key, value));
+            }
+            TxnOk { txn: done }
+        }
+
+        #[handle("apply", no_reply)]
+        fn apply(&mut self, key: u64, value: Value) {
+            self.store.insert(key, value);
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct TxnOk {
+        txn: Vec<MicroOp>,
+    }
+}
+
+/// The flags Maelstrom caught [`eager::Eager`] with.
+const EAGER_FLAGS: &str = "-w txn-rw-register --node-count 2 --concurrency 2n --rate 200 \
+    --max-txn-length 4 --key-count 3 --time-limit 10 --consistency-models read-committed";
+
+#[test]
+fn writes_replicated_as_they_happen_are_caught_as_g1b() {
+    let failure = caught(
+        "writes replicated one by one as they happen",
+        &sim(eager::Eager::default, EAGER_FLAGS),
+    );
+    let run = sim(eager::Eager::default, EAGER_FLAGS)
+        .run(failure.seed)
+        .expect("the failing seed runs");
+    let kinds = named(&run.results, "anomaly-types");
+    assert!(kinds.contains(&"G1b".to_owned()), "{kinds:?}");
+}
+
+#[test]
+fn without_the_host_model_the_replication_race_stays_hidden() {
+    // Pins why the host model is the default: with lines entering the
+    // network the instant they are printed, no client request ever lands
+    // between two of one handler's lines, and the bad node passes.
+    let ideal = format!("{EAGER_FLAGS} --host-timing ideal");
+    let sim = sim(eager::Eager::default, &ideal);
+    let sweep = sim.sweep(0..10);
+    assert!(
+        sweep.failure.is_none(),
+        "{:?}",
+        sweep.failure.map(|f| f.seed)
+    );
+}
+
 /// One node, four clients, three keys, judged for `models`.
 fn txn_flags(workload: &str, models: &str) -> String {
     format!(
