@@ -33,6 +33,9 @@ pub enum Command {
     Official(Official),
     /// Sweeps seeds of a challenge in the deterministic simulator.
     Sim(Sweep),
+    /// Writes a node crate of one's own: a working node for a workload,
+    /// with a simulator test (`cargo test`) and the commands to run it.
+    New(New),
 }
 
 /// `glomers analyze RUN_DIR|latest`.
@@ -108,6 +111,29 @@ pub struct Sweep {
     /// The bench's flags, laid over the challenge's own (after `--`).
     #[arg(last = true)]
     pub flags: Vec<String>,
+}
+
+/// `glomers new NAME [--workload W]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct New {
+    /// The crate's name (and its binary's).
+    pub name: String,
+
+    /// The workload the node serves: echo, unique-ids, broadcast,
+    /// g-counter, pn-counter, g-set, kafka, txn-rw-register,
+    /// txn-list-append or lin-kv.
+    #[arg(short = 'w', long, default_value = "echo")]
+    pub workload: String,
+
+    /// Where to write the crate (a folder that does not exist yet; the
+    /// name by default).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+
+    /// The glomers checkout to depend on (the one this command was built
+    /// from by default).
+    #[arg(long)]
+    pub glomers: Option<PathBuf>,
 }
 
 /// The `sim` binary's own command line: `sim CHALLENGE [flags]`, the same

@@ -7,6 +7,7 @@
 //! glomers serve                  # browse the store's runs
 //! glomers official               # every challenge with its official flags
 //! glomers sim broadcast --seeds 1000
+//! glomers new mynode --workload broadcast   # a node crate of one's own
 //! ```
 //!
 //! Exit status as Maelstrom's (Jepsen's): 0 valid, 1 invalid, 2 unknown,
@@ -15,6 +16,7 @@
 
 pub mod args;
 mod draw;
+pub mod new;
 pub mod official;
 pub mod serve;
 pub mod sweep;
@@ -42,7 +44,16 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(Cli { command }) => command,
         Err(err) => return usage_error(err),
     };
-    testbench::interrupt::install();
+    // The commands that start node processes or serve until stopped take
+    // the first SIGINT, SIGTERM or SIGHUP as "stop now, keep what was
+    // recorded"; the others (analyze, sim: no process of their own to
+    // stop) end at once with the signal's default.
+    if matches!(
+        command,
+        Command::Test(_) | Command::Official(_) | Command::Serve(_)
+    ) {
+        testbench::interrupt::install();
+    }
     match command {
         Command::Test(config) => test(&config),
         Command::Analyze(analyze) => {
@@ -76,12 +87,30 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
                 ));
                 return ExitCode::from(CRASHED);
             }
+            if let Some(signal) = testbench::interrupt::received() {
+                return ExitCode::from((128 + signal).clamp(0, 255) as u8);
+            }
             let all_valid = rows
                 .iter()
                 .all(|row| row.outcome.as_ref().is_ok_and(|r| r["valid?"] == true));
             ExitCode::from(if all_valid { 0 } else { 1 })
         }
         Command::Sim(sweep) => sweep::run(&sweep),
+        Command::New(options) => match new::create(&options) {
+            Ok(dir) => {
+                console::stdout(&format!(
+                    "wrote a {} node in {}: `cd {} && cargo test` sweeps it in the simulator\n",
+                    options.workload,
+                    dir.display(),
+                    dir.display()
+                ));
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                console::warn(&error);
+                ExitCode::from(BAD_ARGUMENTS)
+            }
+        },
     }
 }
 

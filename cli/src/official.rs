@@ -126,6 +126,9 @@ pub fn run_all(bin_dir: &Path, only: Option<&str>, store: &Path) -> Vec<Row> {
         if !bin.is_file() {
             continue;
         }
+        if testbench::interrupt::received().is_some() {
+            break; // a signal stopped the run before: no new one starts
+        }
         let outcome = run_one(challenge, &bin, store);
         let row = Row {
             name: challenge.name,

@@ -13,6 +13,7 @@
 use std::fmt::Write;
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
 use tiny_http::{Header, Response, Server, StatusCode};
 
@@ -23,9 +24,15 @@ use testbench::store::RunDir;
 
 use crate::args::Serve;
 
-/// Serves until the process is stopped. The first line on stdout is
-/// `testbench: serving STORE on http://HOST:PORT/` (with the port chosen
-/// when `--port 0`).
+/// How often the server looks for a stop signal between requests.
+const SIGNAL_POLL: Duration = Duration::from_millis(100);
+
+/// Serves until a `SIGINT`, `SIGTERM` or `SIGHUP` (with
+/// [`testbench::interrupt::install`]'s handlers in place; without them the
+/// signal's default ends the process). The first line on stdout is
+/// `glomers: serving STORE on http://HOST:PORT/` (with the port chosen
+/// when `--port 0`); the last, once a signal stopped it, `glomers: stopped
+/// serving (SIGTERM)`.
 pub fn serve(options: &Serve) -> Result<(), String> {
     let server = Server::http((options.host.as_str(), options.port))
         .map_err(|err| format!("cannot listen on {}:{}: {err}", options.host, options.port))?;
@@ -38,13 +45,24 @@ pub fn serve(options: &Serve) -> Result<(), String> {
         options.store.display()
     );
     let _ = std::io::stdout().flush();
-    for request in server.incoming_requests() {
+    loop {
+        if let Some(signal) = testbench::interrupt::received() {
+            println!(
+                "glomers: stopped serving ({})",
+                testbench::interrupt::name(signal)
+            );
+            return Ok(());
+        }
+        let request = match server.recv_timeout(SIGNAL_POLL) {
+            Ok(Some(request)) => request,
+            Ok(None) => continue,
+            Err(err) => return Err(format!("the server failed: {err}")),
+        };
         let response = respond(&options.store, request.url());
         if let Err(err) = request.respond(response) {
             eprintln!("glomers: a reply was not sent: {err}");
         }
     }
-    Ok(())
 }
 
 /// The answer to a request for `url` (path and query) from `store`.
