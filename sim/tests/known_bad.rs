@@ -420,3 +420,83 @@ fn a_lin_kv_that_reads_a_local_copy_is_caught() {
         "{workload}"
     );
 }
+
+/// A broadcast node that answers its first `broadcast` 6 s late, after
+/// the client gave up (the newcomer's quorum node did this through a
+/// partition). Maelstrom's thread reading the node's output dies on that
+/// reply ("Invalid dest": the client's queue is gone), so nothing more
+/// the node says is heard: every later operation times out.
+mod late {
+    use std::collections::BTreeSet;
+    use std::time::Duration;
+
+    use glomers::prelude::*;
+
+    #[maelstrom_node]
+    #[derive(Default)]
+    pub struct Late {
+        values: BTreeSet<u64>,
+        answered_one: bool,
+    }
+
+    #[maelstrom_node]
+    impl Late {
+        #[handle("broadcast")]
+        async fn broadcast(mut node: Node<Self>, ctx: Ctx, message: u64) {
+            let first = node.with(|s| {
+                s.values.insert(message);
+                !std::mem::replace(&mut s.answered_one, true)
+            });
+            if first {
+                ctx.sleep(Duration::from_secs(6)).await;
+            }
+        }
+
+        #[handle("read")]
+        fn read(&self) -> ReadOk {
+            ReadOk {
+                messages: self.values.iter().copied().collect(),
+            }
+        }
+
+        #[handle("topology")]
+        fn topology(&mut self, topology: Value) {
+            let _ = topology;
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct ReadOk {
+        messages: Vec<u64>,
+    }
+}
+
+#[test]
+fn a_reply_after_its_client_gave_up_silences_the_node_as_on_maelstrom() {
+    let flags = "-w broadcast --node-count 1 --time-limit 20 --rate 10";
+    let run = sim(late::Late::default, flags)
+        .run(1)
+        .expect("the run happens");
+    let notes = &run.results["nodes"]["notes"];
+    let note = notes[0]
+        .as_str()
+        .unwrap_or_else(|| panic!("no note: {}", run.results["nodes"]));
+    assert!(note.starts_with("n0 sent `broadcast_ok` to c"), "{note}");
+    assert!(
+        note.contains("Maelstrom stops reading n0's output"),
+        "{note}"
+    );
+    // The node is heard no more: after the late reply (6 s into the run at
+    // the latest), no operation succeeds.
+    let late_ok = run
+        .history
+        .ops
+        .iter()
+        .filter(|op| op.kind == testbench::history::OpType::Ok && op.time > 7_000_000_000)
+        .count();
+    assert_eq!(late_ok, 0, "{}", run.results["stats"]);
+    eprintln!(
+        "late reply: {} operations, {} ok, valid {}",
+        run.results["stats"]["count"], run.results["stats"]["ok-count"], run.valid
+    );
+}

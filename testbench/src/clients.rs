@@ -4,8 +4,12 @@
 //!
 //! As in Jepsen, an operation that ends indefinitely (`info`) retires its
 //! process: the slot continues as a fresh process (its number plus the
-//! number of slots) with a fresh client id, so that nothing of the old
-//! process's state or late replies leaks into the new one.
+//! number of slots). Its client id goes with it, as Maelstrom closes a
+//! client that is not reusable and opens another: the old id has no queue
+//! any more, and a line a node sends to it is "an invalid dest". The
+//! workloads whose clients Maelstrom marks reusable (lin-kv, the
+//! transactions, unique-ids) keep the id and its message numbers, and a
+//! late reply reaches it and is skipped.
 
 use std::collections::HashMap;
 
@@ -143,15 +147,23 @@ impl Clients {
 
     /// Retires `slot`'s process: the slot goes on as a new process with a
     /// new client id.
-    pub fn retire(&mut self, slot: usize) {
+    ///
+    /// With `reuse_client` (a workload whose clients Maelstrom reuses) the
+    /// new process keeps the client id and its message numbers; otherwise
+    /// it takes a fresh id, and the old one is returned, closed.
+    pub fn retire(&mut self, slot: usize, reuse_client: bool) -> Option<u64> {
         let count = self.slots.len() as u64;
+        self.slots[slot].process += count;
+        if reuse_client {
+            return None;
+        }
         let client = self.fresh_client();
         let s = &mut self.slots[slot];
-        s.process += count;
-        self.by_client.remove(&s.client);
-        s.client = client;
+        let old = std::mem::replace(&mut s.client, client);
+        self.by_client.remove(&old);
         s.last_msg_id = 0;
         self.by_client.insert(client, slot);
+        Some(old)
     }
 }
 
@@ -166,13 +178,18 @@ mod tests {
         assert_eq!(clients.slot_of_client(11), Some(1));
         assert_eq!(clients.next_msg_id(1), 1);
         assert_eq!(clients.next_msg_id(1), 2);
-        clients.retire(1);
+        assert_eq!(clients.retire(1, false), Some(11));
         assert_eq!(clients.slot(1).process, 4);
         assert_eq!(clients.slot(1).client, 13);
         assert_eq!(clients.slot_of_client(11), None, "the old id is forgotten");
         assert_eq!(clients.slot_of_client(13), Some(1));
         assert_eq!(clients.next_msg_id(1), 1, "a new client counts from 1");
         assert_eq!(clients.fresh_client(), 14);
+        // A reusable client keeps its id and counts on.
+        assert_eq!(clients.retire(1, true), None);
+        assert_eq!(clients.slot(1).process, 7);
+        assert_eq!(clients.slot(1).client, 13);
+        assert_eq!(clients.next_msg_id(1), 2);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! What the nodes did wrong: every fault counted by kind, with a bounded
 //! number of examples each, so that a node printing gigabytes of garbage
-//! costs the bench (and `results.json`) a few kilobytes.
+//! costs the bench (and `results.json`) a few kilobytes. Beside the faults
+//! that make a run invalid, notes: what a node did that Maelstrom answers
+//! without failing the run (a node it stops listening to), which a user
+//! must still see.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +18,7 @@ pub const MAX_EXAMPLE_CHARS: usize = 1000;
 #[derive(Debug, Default)]
 pub struct Faults {
     kinds: BTreeMap<&'static str, Kind>,
+    notes: BTreeMap<&'static str, Kind>,
 }
 
 #[derive(Debug, Default)]
@@ -28,6 +32,16 @@ impl Faults {
     /// `not-a-message`) described by `text`.
     pub fn record(&mut self, kind: &'static str, text: impl Into<String>) {
         let entry = self.kinds.entry(kind).or_default();
+        entry.count += 1;
+        if entry.examples.len() < EXAMPLES_PER_KIND {
+            entry.examples.push(shorten(text.into()));
+        }
+    }
+
+    /// Records one note of `kind`: something a node did that does not make
+    /// the run invalid by itself (its consequences may).
+    pub fn note(&mut self, kind: &'static str, text: impl Into<String>) {
+        let entry = self.notes.entry(kind).or_default();
         entry.count += 1;
         if entry.examples.len() < EXAMPLES_PER_KIND {
             entry.examples.push(shorten(text.into()));
@@ -53,20 +67,29 @@ impl Faults {
     }
 
     /// The `nodes` section of the results: `valid?`, the examples of every
-    /// kind in one list (`errors`), and the counts by kind.
+    /// kind in one list (`errors`), and the counts by kind; the notes too
+    /// (`notes`, `note-counts`) when there are any.
     pub fn to_json(&self) -> Value {
-        let errors: Vec<&String> = self.kinds.values().flat_map(|k| &k.examples).collect();
-        let counts: serde_json::Map<String, Value> = self
-            .kinds
-            .iter()
-            .map(|(kind, k)| ((*kind).to_owned(), json!(k.count)))
-            .collect();
-        json!({
+        let examples = |kinds: &BTreeMap<&'static str, Kind>| -> Vec<String> {
+            kinds.values().flat_map(|k| k.examples.clone()).collect()
+        };
+        let counts = |kinds: &BTreeMap<&'static str, Kind>| -> serde_json::Map<String, Value> {
+            kinds
+                .iter()
+                .map(|(kind, k)| ((*kind).to_owned(), json!(k.count)))
+                .collect()
+        };
+        let mut json = json!({
             "valid?": self.is_empty(),
-            "errors": errors,
+            "errors": examples(&self.kinds),
             "error-count": self.count(),
-            "error-counts": counts,
-        })
+            "error-counts": counts(&self.kinds),
+        });
+        if !self.notes.is_empty() {
+            json["notes"] = json!(examples(&self.notes));
+            json["note-counts"] = json!(counts(&self.notes));
+        }
+        json
     }
 }
 
@@ -101,6 +124,17 @@ mod tests {
         assert!(json.to_string().len() < 20 * (MAX_EXAMPLE_CHARS + 100));
         assert!(errors[1].as_str().unwrap().ends_with("(4008 more bytes)"));
         assert_eq!(faults.first(), Some("n2 exited (exit status: 3)"));
+    }
+
+    #[test]
+    fn a_note_is_reported_and_leaves_the_run_valid() {
+        let mut faults = Faults::default();
+        faults.note("silenced", "n0 replied to c9 after c9 gave up");
+        assert!(faults.is_empty());
+        let json = faults.to_json();
+        assert_eq!(json["valid?"], true);
+        assert_eq!(json["notes"][0], "n0 replied to c9 after c9 gave up");
+        assert_eq!(json["note-counts"]["silenced"], 1);
     }
 
     #[test]

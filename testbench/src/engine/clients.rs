@@ -109,6 +109,8 @@ impl<C: Cluster> Engine<'_, C> {
         }
         for (node, client, msg_id, kind) in waiting {
             let reply = self.side_requests.remove(&(client, msg_id)).flatten();
+            let now = self.now();
+            self.closed_clients.insert(client, now);
             let reply = reply.unwrap_or_default();
             let expected = format!("{kind}_ok");
             if reply["type"] != json!(expected) {
@@ -208,7 +210,11 @@ impl<C: Cluster> Engine<'_, C> {
             is_final: in_flight.is_final,
         });
         if kind == OpType::Info {
-            self.clients.retire(slot);
+            let reuse = self.workload.reuses_clients();
+            if let Some(closed) = self.clients.retire(slot, reuse) {
+                let now = self.now();
+                self.closed_clients.insert(closed, now);
+            }
         }
     }
 

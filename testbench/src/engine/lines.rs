@@ -1,6 +1,15 @@
 //! What nodes print and what the network hands over: a node's line is
 //! parsed once and sent on by its `dest`; a delivered message reaches a
 //! node, a client or a service.
+//!
+//! A line addressed to a client id Maelstrom has closed (a reply after
+//! its client gave up, in a workload whose clients are not reused) or
+//! never opened is, in Maelstrom, an "invalid dest": the assertion kills
+//! the thread that reads that node's output, and nothing more the node
+//! prints is read for the rest of the run, while its clients' requests
+//! still reach it and time out. The bench does the same (the node is
+//! *silenced*) and says so in the results' `nodes.notes`, which Maelstrom
+//! only logs.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -31,6 +40,9 @@ struct Line<'a> {
 impl<C: Cluster> Engine<'_, C> {
     /// Sends a line a node wrote into the network, addressed by its `dest`.
     pub(super) fn on_line(&mut self, node: usize, line: String) {
+        if self.silenced[node] {
+            return;
+        }
         let me = &self.directory.nodes()[node];
         let message: Line = match serde_json::from_str(&line) {
             Ok(message) => message,
@@ -64,6 +76,11 @@ impl<C: Cluster> Engine<'_, C> {
                 format!("{me} sent a message to an id that does not exist: {line}"),
             );
         }
+        if let Endpoint::Client(client) = dest {
+            if !self.client_is_open(client) {
+                return self.silence(node, client, body);
+            }
+        }
         let line = if message.id.is_some() || body.is_none() {
             // The network's `id` replaces the node's own; no body is `{}`.
             let mut value: Value = serde_json::from_str(&line).unwrap_or_default();
@@ -79,6 +96,36 @@ impl<C: Cluster> Engine<'_, C> {
         };
         let now = self.now();
         self.net.send_printed(node, Packet { src, dest, line }, now);
+    }
+
+    /// Whether Maelstrom has a queue for client `client`: a process's
+    /// client, or an init or setup client still waiting for its reply.
+    fn client_is_open(&self, client: u64) -> bool {
+        self.clients.slot_of_client(client).is_some()
+            || self.side_requests.keys().any(|(c, _)| *c == client)
+    }
+
+    /// Stops reading node `node`'s output, as Maelstrom does after its
+    /// line to `client`, and notes why.
+    fn silence(&mut self, node: usize, client: u64, body: Option<&str>) {
+        self.silenced[node] = true;
+        let me = &self.directory.nodes()[node];
+        let what = body
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            .and_then(|b| b["type"].as_str().map(str::to_owned))
+            .map_or_else(|| "a message".to_owned(), |kind| format!("`{kind}`"));
+        let now = self.now();
+        let when = match self.closed_clients.get(&client) {
+            Some(&closed) => format!(
+                " {:.1} s after c{client} gave up (Maelstrom closes a client whose request timed out, and an init or setup client once answered)",
+                now.saturating_sub(closed).as_secs_f64()
+            ),
+            None => ", an id Maelstrom never opened".to_owned(),
+        };
+        let note = format!(
+            "{me} sent {what} to c{client}{when}; Maelstrom stops reading {me}'s output from here, so {me} is silent for the rest of the run"
+        );
+        self.faults.note("silenced", note);
     }
 
     pub(super) fn deliver(&mut self, delivery: Delivery) {

@@ -167,6 +167,14 @@ struct Engine<'c, C> {
     clients: Clients,
     /// Requests outside the history (init, setup): (client, msg_id) → reply.
     side_requests: HashMap<(u64, u64), Option<Value>>,
+    /// Client ids Maelstrom has closed (an init or setup client once
+    /// answered, a process's client once its operation ended
+    /// indefinitely), with when: a node's line to one of them is a line to
+    /// an id Maelstrom no longer knows (see [`lines`]).
+    closed_clients: HashMap<u64, Time>,
+    /// Nodes whose output is no longer read, as Maelstrom stops reading a
+    /// node after a line to an unknown id (until a restart).
+    silenced: Vec<bool>,
     /// Things the nodes did wrong that make the run invalid.
     faults: Faults,
     /// The signal that stopped the run early, if one did.
@@ -221,6 +229,8 @@ impl<'c, C: Cluster> Engine<'c, C> {
             // setup requests, and the generator's clients come after.
             clients: Clients::new(config.processes(), ids.len(), 2 * ids.len() as u64),
             side_requests: HashMap::new(),
+            closed_clients: HashMap::new(),
+            silenced: vec![false; ids.len()],
             faults: Faults::default(),
             interrupted: None,
             teardown: Duration::ZERO,

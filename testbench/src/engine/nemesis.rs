@@ -100,6 +100,8 @@ impl<C: Cluster> Engine<'_, C> {
         let ids = self.directory.nodes().to_vec();
         let body = json!({"type": "init", "node_id": ids[node], "node_ids": ids, "msg_id": 1});
         self.side_requests.insert((client, 1), None);
+        // A fresh process: Maelstrom reads its output anew.
+        self.silenced[node] = false;
         self.send_from_client(client, node, &body);
         self.nodes[node] = NodeState::Starting {
             client,
@@ -129,6 +131,7 @@ impl<C: Cluster> Engine<'_, C> {
                         self.nodes[node] = NodeState::Up;
                     }
                     self.side_requests.remove(&(client, 1));
+                    self.closed_clients.insert(client, now);
                 }
                 _ if now >= deadline => {
                     self.faults.record(
@@ -139,6 +142,7 @@ impl<C: Cluster> Engine<'_, C> {
                         ),
                     );
                     self.side_requests.remove(&(client, 1));
+                    self.closed_clients.insert(client, now);
                     self.nodes[node] = NodeState::Up;
                 }
                 _ => {}

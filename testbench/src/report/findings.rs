@@ -40,6 +40,14 @@ impl Finding {
     }
 }
 
+/// The log of the node a node error or note names: they start with the
+/// node's id, and its log is `<id>.log`.
+fn node_log(text: &str) -> Option<String> {
+    let node = text.split_whitespace().next().unwrap_or_default();
+    let is_id = !node.is_empty() && node.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    is_id.then(|| format!("{node}.log"))
+}
+
 /// The most findings of one kind listed.
 pub const MAX_PER_KIND: usize = 50;
 
@@ -53,11 +61,17 @@ pub fn findings(run: &RunData) -> Vec<Finding> {
             .as_str()
             .map_or_else(|| error.to_string(), str::to_owned);
         let mut finding = Finding::new("node", text.clone());
-        // Node errors start with the node's id; its log is `<id>.log`.
-        let node = text.split_whitespace().next().unwrap_or_default();
-        if !node.is_empty() && node.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            finding.file = Some(format!("{node}.log"));
-        }
+        finding.file = node_log(&text);
+        found.push(finding);
+    }
+    // Notes do not fail the run, but explain what follows them (a silenced
+    // node's clients time out).
+    for note in results["nodes"]["notes"].as_array().into_iter().flatten() {
+        let text = note
+            .as_str()
+            .map_or_else(|| note.to_string(), str::to_owned);
+        let mut finding = Finding::new("silenced node", text.clone());
+        finding.file = node_log(&text);
         found.push(finding);
     }
     let workload = &results["workload"];

@@ -107,6 +107,10 @@ impl LinKv {
 }
 
 impl Workload for LinKv {
+    fn reuses_clients(&self) -> bool {
+        true
+    }
+
     fn next_op(&mut self, process: u64, _elapsed: Duration, rng: &mut fastrand::Rng) -> Invocation {
         let thread = process % self.latest.len() as u64;
         let key = self.key_for(thread, process);

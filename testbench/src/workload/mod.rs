@@ -123,6 +123,15 @@ pub trait Workload {
         true
     }
 
+    /// Whether a client process that ended indefinitely hands its client id
+    /// (and its message numbers) to the process that replaces it, as the
+    /// workloads whose clients Maelstrom marks `Reusable` do (lin-kv, the
+    /// transactions, unique-ids). Otherwise the id is closed, and a late
+    /// reply to it is a line to an id Maelstrom no longer knows.
+    fn reuses_clients(&self) -> bool {
+        false
+    }
+
     /// How long a client waits for each reply (Maelstrom's 5 s unless the
     /// workload says otherwise).
     fn timeout(&self) -> Option<Duration> {

@@ -96,6 +96,10 @@ fn mismatch(sent: &[Value], got: &[Value]) -> Option<String> {
 }
 
 impl Workload for Txn {
+    fn reuses_clients(&self) -> bool {
+        true
+    }
+
     fn next_op(
         &mut self,
         _process: u64,

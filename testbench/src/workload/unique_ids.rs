@@ -12,6 +12,10 @@ use crate::history::{History, OpType};
 pub struct UniqueIds;
 
 impl Workload for UniqueIds {
+    fn reuses_clients(&self) -> bool {
+        true
+    }
+
     fn next_op(
         &mut self,
         _process: u64,
