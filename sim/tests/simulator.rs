@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use common::broadcast::{Broadcast, Spread};
-use common::{caught, caught_and_stored, passes, sim, STORMY_BROADCAST};
+use common::{caught, caught_and_stored, sim, STORMY_BROADCAST};
 use glomers::prelude::*;
 use glomers_sim::{override_flags, EPOCH};
 
