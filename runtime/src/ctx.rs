@@ -73,6 +73,8 @@ struct Inner {
     /// simulated run): its pending requests go unanswered, as a killed
     /// process's would, without a log line each.
     torn_down: Cell<bool>,
+    /// Set once the node was warned that it answered a client too late.
+    warned_late: Cell<bool>,
 }
 
 /// An RPC waiting for its reply.
@@ -131,6 +133,7 @@ impl Ctx {
                 orphans: RefCell::new(Vec::new()),
                 unwinding: Cell::new(false),
                 torn_down: Cell::new(false),
+                warned_late: Cell::new(false),
             }),
         }
     }
@@ -443,6 +446,12 @@ impl Ctx {
 
     pub(crate) fn set_unwinding(&self, unwinding: bool) {
         self.inner.unwinding.set(unwinding);
+    }
+
+    /// Whether this is the first late answer to a client (the runtime
+    /// warns about the first only).
+    pub(crate) fn first_late_answer(&self) -> bool {
+        !self.inner.warned_late.replace(true)
     }
 
     pub(crate) fn is_torn_down(&self) -> bool {

@@ -71,7 +71,7 @@ pub use glomers_macros::{every, handle, init, maelstrom_node};
 pub use kv::Kv;
 pub use node::{Node, Src};
 pub use raw::RawJson;
-pub use responder::Responder;
+pub use responder::{Responder, CLIENT_TIMEOUT};
 pub use runtime::run;
 pub use start::{IntoNode, Start};
 

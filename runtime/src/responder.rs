@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -22,7 +23,23 @@ use crate::message::{Body, ErrorFields, ReplyTo, Request};
 /// node's state and answer when the answer is known: a Raft leader answers
 /// a client once its entry commits, a proxy once a peer has answered.
 /// Dropping a responder unanswered is logged on stderr (the client will
-/// time out); a responder dropped by a panicking handler answers error 13.
+/// time out) unless it is [`forget`](Responder::forget)ten; a responder
+/// dropped by a panicking handler answers error 13.
+///
+/// # Late answers
+///
+/// Maelstrom's clients wait [`CLIENT_TIMEOUT`] (5 s) for an answer, then
+/// give up, and in most workloads (echo, broadcast, the counters, g-set,
+/// kafka) Maelstrom closes the client: a node that answers it afterwards
+/// is never heard from again, because the thread reading its output dies
+/// on a message to an id it no longer knows, and every later operation of
+/// the run times out. So a responder kept while waiting (on a quorum, a
+/// partition healing) should be answered with an indefinite error before
+/// its [`deadline`](Responder::deadline) (`Error::timeout`: the client
+/// records the operation as maybe done), or forgotten. The runtime warns
+/// on stderr, once per node, when an answer to a client leaves later than
+/// that; the test bench and the simulator stop listening to the node as
+/// Maelstrom does.
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -61,16 +78,74 @@ use crate::message::{Body, ErrorFields, ReplyTo, Request};
 pub struct Responder<T = ()> {
     ctx: Ctx,
     to: Option<ReplyTo>,
+    /// When the request arrived, on the node's clock.
+    received: Duration,
     reply: PhantomData<fn(T)>,
 }
+
+/// How long Maelstrom's clients wait for an answer before they give up
+/// (Jepsen records the operation as indefinite). Some workloads wait less
+/// (lin-kv: 1 s at the default latency), but those keep their clients, so
+/// a late answer there is only ignored.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl<T> Responder<T> {
     pub(crate) fn new(ctx: &Ctx, to: ReplyTo) -> Self {
         Responder {
             ctx: ctx.clone(),
             to: Some(to),
+            received: ctx.now(),
             reply: PhantomData,
         }
+    }
+
+    /// When the request arrived, on the node's clock (as [`Ctx::now`]).
+    pub fn received(&self) -> Duration {
+        self.received
+    }
+
+    /// When a client that sent the request gives up waiting: its arrival
+    /// plus [`CLIENT_TIMEOUT`]. `None` for a request from another node,
+    /// which waits as long as its own code says.
+    pub fn deadline(&self) -> Option<Duration> {
+        is_client(self.requester()).then(|| self.received + CLIENT_TIMEOUT)
+    }
+
+    /// Whether the requester is a client that has given up by now: an
+    /// answer sent now would come too late (see "Late answers" above).
+    pub fn is_overdue(&self) -> bool {
+        self.deadline()
+            .is_some_and(|deadline| self.ctx.now() >= deadline)
+    }
+
+    /// Drops the request knowingly, without an answer and without the log
+    /// line an unanswered responder writes: for a request whose client has
+    /// given up, where any answer would come too late.
+    pub fn forget(mut self) {
+        self.to = None;
+    }
+
+    /// Warns once per node when an answer to a client leaves after the
+    /// client gave up.
+    fn warn_if_late(&self, to: &ReplyTo) {
+        if !is_client(&to.dest) {
+            return;
+        }
+        let deadline = self.received + CLIENT_TIMEOUT;
+        let now = self.ctx.now();
+        if now < deadline || !self.ctx.first_late_answer() {
+            return;
+        }
+        log::write(format_args!(
+            "answered {}'s `{}` {:.1} s after it arrived, past Maelstrom's {} s client timeout: \
+             in most workloads Maelstrom then stops reading this node's output for the rest of \
+             the run (answer with an indefinite error before `Responder::deadline`, or `forget` \
+             the responder); this warning is shown once",
+            to.dest,
+            to.kind,
+            now.saturating_sub(self.received).as_secs_f64(),
+            CLIENT_TIMEOUT.as_secs()
+        ));
     }
 
     /// Who sent the request: the node or client the answer goes to.
@@ -91,6 +166,7 @@ impl<T> Responder<T> {
     /// Answers `{"type": "error", "code": ..., "text": ...}`.
     pub fn error(mut self, error: impl Into<Error>) {
         if let Some(to) = self.to.take() {
+            self.warn_if_late(&to);
             reply_error(&self.ctx, to, &error.into());
         }
     }
@@ -162,6 +238,7 @@ impl<T: Serialize> Responder<T> {
     /// merged into the reply body (`()` adds none).
     pub fn ok(mut self, value: T) {
         if let Some(to) = self.to.take() {
+            self.warn_if_late(&to);
             reply_ok(&self.ctx, to, &value);
         }
     }
@@ -196,6 +273,12 @@ impl<T> Drop for Responder<T> {
             ));
         }
     }
+}
+
+/// Whether `id` names one of Maelstrom's clients: Maelstrom takes every id
+/// that starts with `c` for a client (`c1`, `c42`).
+fn is_client(id: &str) -> bool {
+    id.starts_with('c')
 }
 
 impl<T> fmt::Debug for Responder<T> {
@@ -303,6 +386,66 @@ mod tests {
                 msg_id: Some(4),
             },
         )
+    }
+
+    /// A clock that moves only when told.
+    #[derive(Default)]
+    struct SteppedClock(std::cell::Cell<Duration>);
+
+    impl crate::env::Clock for SteppedClock {
+        fn now(&self) -> Duration {
+            self.0.get()
+        }
+
+        fn sleep(&self, _: Duration) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[test]
+    fn a_responder_knows_when_its_client_gives_up() {
+        let (transport, remote) = Transport::in_memory();
+        let clock = Rc::new(SteppedClock::default());
+        clock.0.set(Duration::from_secs(100));
+        let mut env = Env::new(transport);
+        env.clock = clock.clone();
+        let executor = Rc::new(LocalExecutor::new());
+        let ctx = Ctx::new(&env, &executor);
+        ctx.initialise("n2".to_owned(), vec!["n1".to_owned(), "n2".to_owned()]);
+
+        // Answered in time: no warning.
+        responder(&ctx).ok(());
+        assert!(remote.from_node.try_recv().is_ok());
+
+        let reply = responder(&ctx);
+        assert_eq!(reply.received(), Duration::from_secs(100));
+        assert_eq!(reply.deadline(), Some(Duration::from_secs(105)));
+        assert!(!reply.is_overdue());
+        clock.0.set(Duration::from_secs(105));
+        assert!(reply.is_overdue());
+        // A late answer still goes out, with the node's one warning on
+        // stderr (which takes the flag: no second warning).
+        reply.ok(());
+        assert!(remote.from_node.try_recv().is_ok());
+        assert!(!ctx.first_late_answer(), "the late answer warned");
+
+        // Forgotten: nothing is sent.
+        responder(&ctx).forget();
+        assert!(remote.from_node.try_recv().is_err());
+
+        // A peer node's request has no client deadline.
+        let peer = Responder::<()>::new(
+            &ctx,
+            ReplyTo {
+                from: None,
+                dest: "n1".to_owned(),
+                kind: "gossip".to_owned(),
+                msg_id: Some(1),
+            },
+        );
+        assert_eq!(peer.deadline(), None);
+        assert!(!peer.is_overdue());
+        peer.forget();
     }
 
     #[test]
