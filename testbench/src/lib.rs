@@ -29,8 +29,8 @@
 //! 3. [`results`]: a history judged, with the statistics;
 //! 4. the [`engine`]: runs a cluster and returns what happened;
 //! 5. the [`store`]: a run folder, written and read by one type;
-//! 6. what composes them: [`run`] (a test on processes, stored),
-//!    [`analyze`] (a stored run judged again), [`reference`] (Maelstrom's
+//! 6. what composes them: [`mod@run`] (a test on processes, stored),
+//!    [`analyze`] (a stored run judged again), [`mod@reference`] (Maelstrom's
 //!    recorded runs);
 //! 7. `report` (with the `report` feature): the pictures, drawn from a
 //!    stored run.

@@ -1,6 +1,7 @@
 //! `test`: one run on node processes, kept in the store. It composes the
-//! layers below: [`Processes`] start the binaries, the [`engine`](crate::engine)
-//! runs the test and judges it, a [`RunDir`] keeps what it recorded.
+//! layers below: [`Processes`] start the binaries, the engine
+//! ([`crate::engine`]) runs the test and judges it, a [`RunDir`] keeps
+//! what it recorded.
 
 use std::path::{Path, PathBuf};
 
