@@ -196,7 +196,12 @@ impl RunDir {
 
     /// Whether the run has a history file.
     pub fn has_history(&self) -> bool {
-        self.file(HISTORY).is_file()
+        self.has(HISTORY)
+    }
+
+    /// Whether the run has a file named `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.file(name).is_file()
     }
 
     /// The journal's text (empty when the run has none).

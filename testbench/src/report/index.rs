@@ -257,7 +257,7 @@ fn findings_section(dir: &RunDir, found: &[Finding]) -> String {
                 )
                 .unwrap();
             }
-            if let Some(file) = finding.file.as_ref().filter(|f| dir.files().contains(f)) {
+            if let Some(file) = finding.file.as_ref().filter(|f| dir.has(f)) {
                 write!(out, "<a href=\"{0}\">{0}</a>", escape(file)).unwrap();
             }
             out.push_str("</span></li>\n");
